@@ -1,0 +1,73 @@
+#include "core/store_modules.h"
+
+#include "base/logging.h"
+#include "storage/stores.h"
+
+namespace pa::core {
+namespace {
+
+class DatabaseModule final : public Module {
+ public:
+  explicit DatabaseModule(std::unique_ptr<storage::RelationalStore> store)
+      : store_(std::move(store)) {}
+  Health CheckHealth() override {
+    Status st = store_->Ping();
+    if (!st.ok()) return Health::Failing(st.message());
+    return Health::Ok(std::string(store_->backend()));
+  }
+  bool is_store() const override { return true; }
+  storage::RelationalStore* store() { return store_.get(); }
+
+ private:
+  std::unique_ptr<storage::RelationalStore> store_;
+};
+
+class ArtifactsModule final : public Module {
+ public:
+  explicit ArtifactsModule(std::unique_ptr<storage::ArtifactStore> store)
+      : store_(std::move(store)) {}
+  Health CheckHealth() override {
+    Status st = store_->Ping();
+    if (!st.ok()) return Health::Failing(st.message());
+    return Health::Ok(std::string(store_->backend()));
+  }
+  bool is_store() const override { return true; }
+  storage::ArtifactStore* store() { return store_.get(); }
+
+ private:
+  std::unique_ptr<storage::ArtifactStore> store_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Module>> NewDatabaseModule(Services& services) {
+  const Config& cfg = services.cfg();
+  auto store = storage::OpenRelationalStore(
+      {.url = cfg.database_url, .pool_size = cfg.database_pool_size}, services.metrics);
+  if (!store.ok()) return store.status();
+  auto report = (*store)->Migrate(services.schemas);
+  if (!report.ok()) return report.status().WithContext("migrations");
+  auto log = log::Get("core");
+  for (const auto& m : report->applied) {
+    log->info("applied migration {} {} ({})", m.component, m.version, m.name);
+  }
+  log->info("database: {}", (*store)->description());
+  auto module = std::make_unique<DatabaseModule>(std::move(store).value());
+  services.database = module->store();
+  return std::unique_ptr<Module>(std::move(module));
+}
+
+Result<std::unique_ptr<Module>> NewArtifactsModule(Services& services) {
+  const Config& cfg = services.cfg();
+  auto store = storage::OpenArtifactStore({.url = cfg.artifacts_url,
+                                           .s3_access_key = cfg.s3_access_key,
+                                           .s3_secret_key = cfg.s3_secret_key},
+                                          services.metrics);
+  if (!store.ok()) return store.status();
+  log::Get("core")->info("artifacts: {}", (*store)->description());
+  auto module = std::make_unique<ArtifactsModule>(std::move(store).value());
+  services.artifacts = module->store();
+  return std::unique_ptr<Module>(std::move(module));
+}
+
+}  // namespace pa::core
