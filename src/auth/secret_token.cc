@@ -1,0 +1,80 @@
+#include "auth/secret_token.h"
+
+#include <openssl/sha.h>
+#include <zlib.h>
+
+#include "base/random.h"
+
+namespace pa::auth {
+namespace {
+
+constexpr char kBase62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+constexpr size_t kRandomChars = 43;   // ceil(256 / log2(62))
+constexpr size_t kChecksumChars = 6;  // ceil(32 / log2(62))
+
+// Big-endian bytes → base62, left-padded with '0' to `width`.
+std::string Base62(std::string bytes, size_t width) {
+  std::string out;
+  while (true) {
+    bool all_zero = true;
+    unsigned remainder = 0;
+    for (auto& byte : bytes) {
+      const unsigned v = remainder * 256 + static_cast<unsigned char>(byte);
+      byte = static_cast<char>(v / 62);
+      remainder = v % 62;
+      all_zero = all_zero && byte == 0;
+    }
+    out.insert(out.begin(), kBase62[remainder]);
+    if (all_zero) break;
+  }
+  while (out.size() < width) out.insert(out.begin(), '0');
+  return out;
+}
+
+std::string Checksum(std::string_view body) {
+  const uLong crc =
+      crc32(0L, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()));
+  std::string bytes(4, '\0');
+  for (int i = 0; i < 4; ++i) bytes[i] = static_cast<char>((crc >> (24 - 8 * i)) & 0xFF);
+  return Base62(bytes, kChecksumChars);
+}
+
+}  // namespace
+
+std::string NewSecretToken(std::string_view prefix) {
+  std::string body(prefix);
+  body += Base62(SecureRandomBytes(32), kRandomChars);
+  return body + Checksum(body);
+}
+
+bool WellFormedToken(std::string_view token, std::string_view prefix) {
+  if (!token.starts_with(prefix) || token.size() != prefix.size() + kRandomChars + kChecksumChars) {
+    return false;
+  }
+  for (char c : token.substr(prefix.size())) {
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    if (!ok) return false;
+  }
+  const std::string_view body = token.substr(0, token.size() - kChecksumChars);
+  return Checksum(body) == token.substr(token.size() - kChecksumChars);
+}
+
+std::string HashToken(std::string_view token) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * SHA256_DIGEST_LENGTH);
+  for (unsigned char b : digest) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+std::string TokenHint(std::string_view token) {
+  const size_t prefix_end = token.find('_') == std::string_view::npos ? 0 : token.find('_') + 1;
+  return std::string(token.substr(0, prefix_end + 4)) + "…";
+}
+
+}  // namespace pa::auth
