@@ -305,7 +305,9 @@ int main(int argc, char** argv) {
     std::cout << "| key | environment | default | description |\n|---|---|---|---|\n";
     for (const auto& k : pa::core::DescribeKeys()) {
       std::string def = k.default_value.empty() ? "" : "`" + k.default_value + "`";
-      std::cout << "| `" << k.key << "` | `" << k.env << "` | " << def << " | " << k.help
+      std::string help;
+      for (char c : k.help) help += c == '<' ? "&lt;" : c == '>' ? "&gt;" : std::string(1, c);
+      std::cout << "| `" << k.key << "` | `" << k.env << "` | " << def << " | " << help
                 << (k.secret ? " (secret: masked in output)" : "") << " |\n";
     }
     return 0;

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "it_support.h"
@@ -288,6 +289,16 @@ TEST(CommandLineTest, BadConfigurationExits2NamingTheKeyOrStore) {
                               {{"PRIMOART_DATA_DIR", dir.path()}});
   EXPECT_EQ(bad_value.exit_code, 2);
   EXPECT_NE(bad_value.output.find("http_threads"), std::string::npos) << bad_value.output;
+}
+
+TEST(CommandLineTest, ConfigurationReferenceIsUpToDate) {
+  auto keys = RunCommand({PrimoartBinary(), "config", "keys"});
+  ASSERT_EQ(keys.exit_code, 0);
+  std::ifstream in(std::string(PA_SOURCE_DIR) + "/docs/CONFIGURATION.md");
+  std::stringstream doc;
+  doc << in.rdbuf();
+  EXPECT_NE(doc.str().find(keys.output), std::string::npos)
+      << "docs/CONFIGURATION.md is out of date: regenerate its table with `primoart config keys`";
 }
 
 TEST(CommandLineTest, ConfigPrintMasksSecrets) {
