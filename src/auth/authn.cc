@@ -43,13 +43,27 @@ uint32_t PermissionsOf(const gateway::Principal& p) {
   return bits;
 }
 
+namespace {
+metrics::Family<metrics::Counter>& Checks(metrics::Registry& metrics) {
+  return metrics.AddCounter("primoart_auth_credential_checks_total",
+                            "Credential verifications by source (cache or store) and result.",
+                            {"source", "result"});
+}
+}  // namespace
+
 Authn::Authn(AuthStore& store, Clock& clock, metrics::Registry& metrics, AuthnOptions options)
+    : Authn(store, clock, Checks(metrics), options) {}
+
+Authn::Authn(AuthStore& store, Clock& clock, metrics::Family<metrics::Counter>& checks,
+             AuthnOptions options)
     : store_(store),
       clock_(clock),
       options_(options),
-      lookups_(metrics.AddCounter("primoart_auth_credential_checks_total",
-                                  "Credential verifications by source (cache or store) and result.",
-                                  {"source", "result"})) {}
+      cache_ok_(checks.With({"cache", "ok"})),
+      store_ok_(checks.With({"store", "ok"})),
+      store_rejected_(checks.With({"store", "rejected"})),
+      store_error_(checks.With({"store", "error"})),
+      malformed_(checks.With({"format", "rejected"})) {}
 
 std::string Authn::CredentialOf(const gateway::Request& req) {
   if (auto h = req.Header("Authorization")) {
@@ -123,7 +137,7 @@ Result<gateway::Principal> Authn::Authenticate(const gateway::Request& req) {
   if (credential.empty()) return UnauthenticatedError("no credentials");
   if (!WellFormedToken(credential, kApiTokenPrefix) &&
       !WellFormedToken(credential, kSessionTokenPrefix)) {
-    lookups_.With({"format", "rejected"}).Inc();
+    malformed_.Inc();
     return UnauthenticatedError("malformed credential");
   }
   const std::string hash = HashToken(credential);
@@ -135,7 +149,7 @@ Result<gateway::Principal> Authn::Authenticate(const gateway::Request& req) {
       Cached& c = it->second;
       Status live = CheckLive(c, now);
       if (live.ok() && now - c.last_written_at < options_.touch_interval.count()) {
-        lookups_.With({"cache", "ok"}).Inc();
+        cache_ok_.Inc();
         return c.principal;
       }
     }
@@ -143,9 +157,7 @@ Result<gateway::Principal> Authn::Authenticate(const gateway::Request& req) {
   // A miss, an expired entry, or one due a last-seen write: go to the store.
   auto loaded = Load(credential, hash);
   if (!loaded.ok()) {
-    lookups_
-        .With({"store", loaded.status().code() == StatusCode::kUnavailable ? "error" : "rejected"})
-        .Inc();
+    (loaded.status().code() == StatusCode::kUnavailable ? store_error_ : store_rejected_).Inc();
     std::unique_lock lock(mu_);
     cache_.erase(hash);
     return loaded.status();
@@ -159,7 +171,7 @@ Result<gateway::Principal> Authn::Authenticate(const gateway::Request& req) {
     c.last_written_at = now;
     c.last_seen_at = now;
   }
-  lookups_.With({"store", "ok"}).Inc();
+  store_ok_.Inc();
   gateway::Principal principal = c.principal;
   std::unique_lock lock(mu_);
   if (cache_.size() >= kMaxCacheEntries) cache_.clear();

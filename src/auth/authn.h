@@ -53,6 +53,9 @@ class Authn final : public gateway::Authenticator {
   static std::string CredentialOf(const gateway::Request& request);
 
  private:
+  Authn(AuthStore& store, Clock& clock, metrics::Family<metrics::Counter>& checks,
+        AuthnOptions options);
+
   struct Cached {
     gateway::Principal principal;
     std::string credential_id;  // session or token id
@@ -68,7 +71,12 @@ class Authn final : public gateway::Authenticator {
   AuthStore& store_;
   Clock& clock_;
   AuthnOptions options_;
-  metrics::Family<metrics::Counter>& lookups_;
+  // primoart_auth_credential_checks_total children, resolved once: this is the hot path.
+  metrics::Counter& cache_ok_;
+  metrics::Counter& store_ok_;
+  metrics::Counter& store_rejected_;
+  metrics::Counter& store_error_;
+  metrics::Counter& malformed_;
   std::shared_mutex mu_;
   std::unordered_map<std::string, Cached> cache_;  // by token hash
 };

@@ -12,11 +12,13 @@ constexpr char kBase62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop
 constexpr size_t kRandomChars = 43;   // ceil(256 / log2(62))
 constexpr size_t kChecksumChars = 6;  // ceil(32 / log2(62))
 
-// Big-endian bytes → base62, left-padded with '0' to `width`.
+// Big-endian bytes → base62, left-padded with '0' to `width` (which must fit the value).
 std::string Base62(std::string bytes, size_t width) {
-  std::string out;
-  while (true) {
-    bool all_zero = true;
+  std::string out(width, '0');
+  size_t pos = width;
+  bool all_zero = false;
+  while (!all_zero && pos > 0) {
+    all_zero = true;
     unsigned remainder = 0;
     for (auto& byte : bytes) {
       const unsigned v = remainder * 256 + static_cast<unsigned char>(byte);
@@ -24,10 +26,8 @@ std::string Base62(std::string bytes, size_t width) {
       remainder = v % 62;
       all_zero = all_zero && byte == 0;
     }
-    out.insert(out.begin(), kBase62[remainder]);
-    if (all_zero) break;
+    out[--pos] = kBase62[remainder];
   }
-  while (out.size() < width) out.insert(out.begin(), '0');
   return out;
 }
 
@@ -63,11 +63,10 @@ std::string HashToken(std::string_view token) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * SHA256_DIGEST_LENGTH);
-  for (unsigned char b : digest) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
+  std::string out(2 * SHA256_DIGEST_LENGTH, '0');
+  for (size_t i = 0; i < SHA256_DIGEST_LENGTH; ++i) {
+    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * i + 1] = kHex[digest[i] & 15];
   }
   return out;
 }
