@@ -315,6 +315,48 @@ TEST_P(AuthIT, FirstStartCreatesAdminOnceAndCliWorksWithoutServer) {
   EXPECT_FALSE(Login(third, "ops", "a strong password").empty());
 }
 
+TEST_P(AuthIT, UsersChangeTheirOwnPassword) {
+  if (!StartServer()) return;
+  CreateUser("olga", "editor");
+  const std::string first = Login(*server_, "olga", "password of olga");
+  const std::string second = Login(*server_, "olga", "password of olga");
+  auto wrong = server_->Request(
+      "POST", "/api/v1/auth/password",
+      Json{{"current_password", "not it at all"}, {"new_password", "a new long password"}}.dump(),
+      Bearer(first));
+  ASSERT_EQ(wrong->status, 422);
+  EXPECT_EQ(ParseBody(*wrong)["details"][0]["path"], "current_password");
+  auto weak = server_->Request(
+      "POST", "/api/v1/auth/password",
+      Json{{"current_password", "password of olga"}, {"new_password", "short"}}.dump(),
+      Bearer(first));
+  ASSERT_EQ(weak->status, 422);
+  EXPECT_EQ(ParseBody(*weak)["details"][0]["path"], "new_password");
+  auto ok = server_->Request(
+      "POST", "/api/v1/auth/password",
+      Json{{"current_password", "password of olga"}, {"new_password", "a new long password"}}.dump(),
+      Bearer(first));
+  ASSERT_EQ(ok->status, 204) << ok->body;
+  EXPECT_EQ(server_->Get("/api/v1/auth/me", Bearer(second))->status, 401);  // sessions ended
+  auto old = server_->Request("POST", "/api/v1/auth/login",
+                              Json{{"username", "olga"}, {"password", "password of olga"}}.dump());
+  EXPECT_EQ(old->status, 401);
+  EXPECT_FALSE(Login(*server_, "olga", "a new long password").empty());
+  // Tokens have no password.
+  const std::string token = CreateToken({{"name", "t"}, {"scopes", {"read"}}});
+  EXPECT_EQ(server_->Request("POST", "/api/v1/auth/password", "{}", Bearer(token))->status, 403);
+}
+
+TEST_P(AuthIT, MetricsCanRequireAuthentication) {
+  if (!StartServer({{"PRIMOART_METRICS_REQUIRE_AUTH", "true"}})) return;
+  EXPECT_EQ(server_->Get("/metrics")->status, 401);
+  const std::string reader = CreateToken({{"name", "prometheus"}, {"scopes", {"read"}}});
+  auto scrape = server_->Get("/metrics", Bearer(reader));
+  EXPECT_EQ(scrape->status, 200);
+  EXPECT_NE(scrape->body.find("primoart_auth_logins_total{result=\"success\"}"), std::string::npos);
+  EXPECT_EQ(server_->Get("/healthz")->status, 200);
+}
+
 TEST(AuthCommandLineTest, WeakAdminPasswordExits2) {
   TempDir dir;
   auto r = RunCommand({PrimoartBinary(), "serve"},

@@ -136,6 +136,15 @@ std::string ServerProcess::log() const {
   return log_offset_ < all.size() ? all.substr(log_offset_) : "";
 }
 
+bool ServerProcess::WaitForLog(std::string_view needle, std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (log().find(needle) == std::string::npos) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
 Status ServerProcess::Spawn() {
   std::map<std::string, std::string> extra = options_.env;
   if (!extra.count("PRIMOART_LISTEN")) {

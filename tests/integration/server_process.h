@@ -73,6 +73,9 @@ class ServerProcess {
   pid_t pid() const { return pid_; }
   // What this process wrote (the log file may hold earlier processes' output too).
   std::string log() const;
+  // Waits until `needle` appears in log() (the access log is written asynchronously).
+  bool WaitForLog(std::string_view needle,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
 
   void Signal(int sig);
   // Waits for the process to exit; returns its exit code (128+signal when killed), or -1 on
