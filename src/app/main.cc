@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/logging.h"
 #include "base/metrics.h"
+#include "base/strings.h"
 #include "core/config.h"
 #include "core/job_scheduler.h"
 #include "core/module_manager.h"
@@ -166,9 +167,8 @@ int Serve(const ConfigFlags& flags, bool list_roles) {
     return kExitStartup;
   }
   jobs.Start();
-  std::string roles;
-  for (const auto& r : modules.RunningRoles()) roles += (roles.empty() ? "" : ",") + r;
-  log->info("PrimoART {} ({}) started with roles {}", PA_VERSION, PA_GIT_COMMIT, roles);
+  log->info("PrimoART {} ({}) started with roles {}", PA_VERSION, PA_GIT_COMMIT,
+            JoinList(modules.RunningRoles()));
 
   const int sig = WaitForShutdownSignal();
   log->info("received {}, shutting down (grace {} ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",

@@ -9,6 +9,7 @@
 #include "auth/auth_store.h"
 #include "auth/password.h"
 #include "base/clock.h"
+#include "base/strings.h"
 #include "base/time_format.h"
 #include "base/units.h"
 
@@ -20,18 +21,6 @@ constexpr int kFailed = 1;
 constexpr int kBadInput = 2;
 
 const Actor kCli{"cli", "", ""};
-
-std::vector<std::string> Split(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 // One line from `in`; without echo when it is a terminal.
 std::string ReadSecretLine(std::istream& in, std::ostream& err, const char* prompt) {
@@ -68,7 +57,7 @@ int RunAdminCommand(const AdminCommand& c, storage::RelationalStore& db, std::is
   using K = AdminCommand::Kind;
   switch (c.kind) {
     case K::kTokenCreate: {
-      NewToken request{c.name, Split(c.scopes), {}, {}};
+      NewToken request{c.name, SplitList(c.scopes), {}, {}};
       if (!c.robot_id.empty()) request.robot_id = c.robot_id;
       if (!c.expires_in.empty()) {
         auto d = ParseDuration(c.expires_in);
@@ -86,9 +75,7 @@ int RunAdminCommand(const AdminCommand& c, storage::RelationalStore& db, std::is
       auto tokens = store.ListTokens();
       if (!tokens.ok()) return Report(tokens.status(), err);
       for (const auto& t : *tokens) {
-        std::string scopes;
-        for (const auto& s : t.scopes) scopes += (scopes.empty() ? "" : ",") + s;
-        out << t.id << "  " << t.hint << "  " << t.name << "  scopes=" << scopes
+        out << t.id << "  " << t.hint << "  " << t.name << "  scopes=" << JoinList(t.scopes)
             << (t.robot_id ? "  robot=" + *t.robot_id : "") << (t.revoked_at ? "  revoked" : "")
             << "\n";
       }

@@ -1,5 +1,7 @@
 #include "auth/auth_store.h"
 
+#include "base/strings.h"
+
 namespace pa::auth {
 namespace {
 
@@ -10,24 +12,6 @@ using storage::Transaction;
 
 SqlValue Opt(const std::optional<int64_t>& v) { return v ? SqlValue(*v) : storage::kNull; }
 SqlValue Opt(const std::optional<std::string>& v) { return v ? SqlValue(*v) : storage::kNull; }
-
-std::string JoinScopes(const std::vector<std::string>& scopes) {
-  std::string out;
-  for (const auto& s : scopes) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
-
-std::vector<std::string> SplitScopes(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 constexpr const char* kUserColumns =
     "id, username, role, password_hash, disabled, failed_logins, created_at, updated_at, "
@@ -58,7 +42,7 @@ ApiToken TokenFromRow(const Rows& rows, size_t r) {
   t.name = rows.Text(r, 1);
   t.token_hash = rows.Text(r, 2);
   t.hint = rows.Text(r, 3);
-  t.scopes = SplitScopes(rows.Text(r, 4));
+  t.scopes = SplitList(rows.Text(r, 4));
   t.robot_id = rows.OptText(r, 5);
   t.created_by = rows.Text(r, 6);
   t.created_at = rows.Int(r, 7);
@@ -215,7 +199,7 @@ Status AuthStore::CreateToken(const ApiToken& t, const AuditEntry& audit) {
   return db_.InTransaction([&](Transaction& tx) -> Status {
     PA_RETURN_IF_ERROR(tx.Exec(std::string("INSERT INTO auth_tokens (") + kTokenColumns +
                                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                               {t.id, t.name, t.token_hash, t.hint, JoinScopes(t.scopes),
+                               {t.id, t.name, t.token_hash, t.hint, JoinList(t.scopes),
                                 Opt(t.robot_id), t.created_by, t.created_at, Opt(t.expires_at),
                                 Opt(t.last_used_at), Opt(t.revoked_at)})
                            .status());

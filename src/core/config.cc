@@ -9,6 +9,7 @@
 #include <set>
 
 #include "base/logging.h"
+#include "base/strings.h"
 #include "base/units.h"
 #include "base/url.h"
 #include "storage/stores.h"
@@ -35,30 +36,6 @@ std::string EnvName(const std::string& key) {
   std::transform(env.begin(), env.end(), env.begin(),
                  [](unsigned char c) { return std::toupper(c); });
   return env;
-}
-
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) {
-    if (!out.empty()) out += ',';
-    out += i;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitList(std::string_view text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view item = text.substr(start, end - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) out.emplace_back(item);
-    start = end + 1;
-  }
-  return out;
 }
 
 Result<bool> ParseBool(std::string_view v) {
@@ -151,7 +128,7 @@ KeySpec List(std::string key, std::vector<std::string> Config::*m, std::string h
                  c.*m = SplitList(v);
                  return Status::Ok();
                },
-               [m](const Config& c) { return Join(c.*m); }};
+               [m](const Config& c) { return JoinList(c.*m); }};
   spec.is_list = true;
   return spec;
 }
@@ -277,7 +254,7 @@ struct Loader {
         }
         items.push_back(item.Scalar());
       }
-      value = Join(items);
+      value = JoinList(items);
     } else if (node.IsScalar()) {
       value = node.Scalar();
     } else if (!node.IsNull()) {

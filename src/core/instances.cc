@@ -1,28 +1,8 @@
 #include "core/instances.h"
 
+#include "base/strings.h"
+
 namespace pa::core {
-namespace {
-
-std::string JoinRoles(const std::vector<std::string>& roles) {
-  std::string out;
-  for (const auto& r : roles) out += (out.empty() ? "" : ",") + r;
-  return out;
-}
-
-std::vector<std::string> SplitRoles(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-}  // namespace
-
 Status InstanceRegistry::Register(const Instance& self) {
   const int64_t now = clock_.NowMs();
   return db_
@@ -33,7 +13,7 @@ Status InstanceRegistry::Register(const Instance& self) {
           "pid = excluded.pid, roles = excluded.roles, listen = excluded.listen, "
           "version = excluded.version, started_at = excluded.started_at, "
           "heartbeat_at = excluded.heartbeat_at",
-          {self.instance_id, self.hostname, self.pid, JoinRoles(self.roles), self.listen,
+          {self.instance_id, self.hostname, self.pid, JoinList(self.roles), self.listen,
            self.version, self.started_at_ms, now})
       .status();
 }
@@ -56,7 +36,7 @@ Result<std::vector<Instance>> InstanceRegistry::List() {
                            "started_at, heartbeat_at FROM core_instances ORDER BY instance_id"));
   std::vector<Instance> out;
   for (size_t r = 0; r < rows.size(); ++r) {
-    out.push_back({rows.Text(r, 0), rows.Text(r, 1), rows.Int(r, 2), SplitRoles(rows.Text(r, 3)),
+    out.push_back({rows.Text(r, 0), rows.Text(r, 1), rows.Int(r, 2), SplitList(rows.Text(r, 3)),
                    rows.Text(r, 4), rows.Text(r, 5), rows.Int(r, 6), rows.Int(r, 7)});
   }
   return out;

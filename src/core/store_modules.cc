@@ -6,36 +6,21 @@
 namespace pa::core {
 namespace {
 
-class DatabaseModule final : public Module {
+// Publishes a store and reports its Ping() as the module's health.
+template <typename Store>
+class StoreModule final : public Module {
  public:
-  explicit DatabaseModule(std::unique_ptr<storage::RelationalStore> store)
-      : store_(std::move(store)) {}
+  explicit StoreModule(std::unique_ptr<Store> store) : store_(std::move(store)) {}
   Health CheckHealth() override {
     Status st = store_->Ping();
     if (!st.ok()) return Health::Failing(st.message());
     return Health::Ok(std::string(store_->backend()));
   }
   bool is_store() const override { return true; }
-  storage::RelationalStore* store() { return store_.get(); }
+  Store* store() { return store_.get(); }
 
  private:
-  std::unique_ptr<storage::RelationalStore> store_;
-};
-
-class ArtifactsModule final : public Module {
- public:
-  explicit ArtifactsModule(std::unique_ptr<storage::ArtifactStore> store)
-      : store_(std::move(store)) {}
-  Health CheckHealth() override {
-    Status st = store_->Ping();
-    if (!st.ok()) return Health::Failing(st.message());
-    return Health::Ok(std::string(store_->backend()));
-  }
-  bool is_store() const override { return true; }
-  storage::ArtifactStore* store() { return store_.get(); }
-
- private:
-  std::unique_ptr<storage::ArtifactStore> store_;
+  std::unique_ptr<Store> store_;
 };
 
 }  // namespace
@@ -52,7 +37,7 @@ Result<std::unique_ptr<Module>> NewDatabaseModule(Services& services) {
     log->info("applied migration {} {} ({})", m.component, m.version, m.name);
   }
   log->info("database: {}", (*store)->description());
-  auto module = std::make_unique<DatabaseModule>(std::move(store).value());
+  auto module = std::make_unique<StoreModule<storage::RelationalStore>>(std::move(store).value());
   services.database = module->store();
   return std::unique_ptr<Module>(std::move(module));
 }
@@ -65,7 +50,7 @@ Result<std::unique_ptr<Module>> NewArtifactsModule(Services& services) {
                                           services.metrics);
   if (!store.ok()) return store.status();
   log::Get("core")->info("artifacts: {}", (*store)->description());
-  auto module = std::make_unique<ArtifactsModule>(std::move(store).value());
+  auto module = std::make_unique<StoreModule<storage::ArtifactStore>>(std::move(store).value());
   services.artifacts = module->store();
   return std::unique_ptr<Module>(std::move(module));
 }

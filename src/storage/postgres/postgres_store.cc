@@ -5,7 +5,7 @@
 
 #include "base/url.h"
 #include "storage/postgres/connection.h"
-#include "storage/postgres/migrations.h"
+#include "storage/migrations.h"
 #include "storage/postgres/pool.h"
 
 namespace pa::storage::postgres {
@@ -122,7 +122,7 @@ class PostgresStore final : public RelationalStore {
   }
 
   Result<MigrationReport> Migrate(const std::vector<Schema>& schemas) override {
-    return ApplyMigrations(*this, schemas);
+    return ApplyMigrations(*this, schemas, SqlDialect::kPostgres);
   }
 
   Status Ping() override { return Query("SELECT 1", {}).status(); }

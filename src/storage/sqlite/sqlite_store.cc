@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "storage/sqlite/connection.h"
-#include "storage/sqlite/migrations.h"
+#include "storage/migrations.h"
 #include "storage/sqlite/sql_rewrite.h"
 
 namespace pa::storage::sqlite {
@@ -124,7 +124,7 @@ class SqliteStore final : public RelationalStore {
   }
 
   Result<MigrationReport> Migrate(const std::vector<Schema>& schemas) override {
-    return ApplyMigrations(*this, schemas);
+    return ApplyMigrations(*this, schemas, SqlDialect::kSqlite);
   }
 
   Status Ping() override { return Query("SELECT 1", {}).status(); }

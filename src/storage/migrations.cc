@@ -1,9 +1,9 @@
-#include "storage/sqlite/migrations.h"
+#include "storage/migrations.h"
 
 #include <chrono>
 #include <set>
 
-namespace pa::storage::sqlite {
+namespace pa::storage {
 namespace {
 
 constexpr std::string_view kCreateTable =
@@ -11,7 +11,13 @@ constexpr std::string_view kCreateTable =
     "component TEXT NOT NULL, version BIGINT NOT NULL, name TEXT NOT NULL, "
     "applied_at BIGINT NOT NULL, PRIMARY KEY (component, version))";
 
-// How often one migration step is retried when another writer kept the lock past busy_timeout.
+// Taken first in every PostgreSQL migration transaction, released by its COMMIT/ROLLBACK. The
+// first key says "PrimoART migrations" ('PAMG'); the second separates schemas in one database.
+constexpr std::string_view kPostgresLock =
+    "SELECT pg_advisory_xact_lock(1346456903, hashtext(coalesce(current_schema(), '')))";
+
+// How often one migration step is retried when another migrator held the lock too long (SQLite
+// busy_timeout) or a deadlock/serialization failure aborted it (PostgreSQL).
 constexpr int kAttempts = 5;
 
 Status Validate(const Schema& schema) {
@@ -36,8 +42,10 @@ int64_t NowMs() {
 
 // Applies the first migration of `schema` not recorded yet, in one transaction. Sets `*applied`
 // to it, or to nullptr when nothing is pending.
-Status ApplyNext(Transaction& tx, const Schema& schema, const Migration** applied) {
+Status ApplyNext(Transaction& tx, const Schema& schema, SqlDialect dialect,
+                 const Migration** applied) {
   *applied = nullptr;
+  if (dialect == SqlDialect::kPostgres) PA_RETURN_IF_ERROR(tx.Query(kPostgresLock).status());
   PA_RETURN_IF_ERROR(tx.Exec(kCreateTable).status());
   PA_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT version FROM schema_migrations "
                                           "WHERE component = $1 ORDER BY version",
@@ -53,7 +61,8 @@ Status ApplyNext(Transaction& tx, const Schema& schema, const Migration** applie
   }
   for (const Migration& m : schema.migrations) {
     if (done.count(m.version)) continue;
-    const std::string& sql = m.sqlite.empty() ? m.sql : m.sqlite;
+    const std::string& own = dialect == SqlDialect::kSqlite ? m.sqlite : m.postgres;
+    const std::string& sql = own.empty() ? m.sql : own;
     Status st = tx.Exec(sql).status();
     if (!st.ok()) {
       return st.WithContext("version " + std::to_string(m.version) + " (" + m.name + ")");
@@ -70,15 +79,15 @@ Status ApplyNext(Transaction& tx, const Schema& schema, const Migration** applie
 
 }  // namespace
 
-Result<MigrationReport> ApplyMigrations(RelationalStore& store,
-                                        const std::vector<Schema>& schemas) {
+Result<MigrationReport> ApplyMigrations(RelationalStore& store, const std::vector<Schema>& schemas,
+                                        SqlDialect dialect) {
   for (const Schema& schema : schemas) PA_RETURN_IF_ERROR(Validate(schema));
   MigrationReport report;
   for (const Schema& schema : schemas) {
     for (;;) {
       const Migration* applied = nullptr;
       Status st = store.InTransaction(
-          [&](Transaction& tx) { return ApplyNext(tx, schema, &applied); }, kAttempts);
+          [&](Transaction& tx) { return ApplyNext(tx, schema, dialect, &applied); }, kAttempts);
       if (!st.ok()) return st.WithContext("migrating schema '" + schema.component + "'");
       if (applied == nullptr) break;
       report.applied.push_back({schema.component, applied->version, applied->name});
@@ -87,4 +96,4 @@ Result<MigrationReport> ApplyMigrations(RelationalStore& store,
   return report;
 }
 
-}  // namespace pa::storage::sqlite
+}  // namespace pa::storage
