@@ -219,6 +219,8 @@ class AuthRole final : public core::Module {
   }
 
   Response Me(Request& req) {
+    // Built field by field: nlohmann's initializer lists deep-copy, and this route is as hot as
+    // authentication itself (clients call it to learn who they are).
     const auto& p = req.principal;
     Json perms = Json::array();
     const uint32_t bits = PermissionsOf(p);
@@ -231,7 +233,11 @@ class AuthRole final : public core::Module {
     for (const auto& [bit, name] : kNames) {
       if (bits & static_cast<uint32_t>(bit)) perms.push_back(name);
     }
-    Json out = {{"kind", p.kind}, {"id", p.id}, {"name", p.name}, {"permissions", perms}};
+    Json out = Json::object();
+    out["kind"] = p.kind;
+    out["id"] = p.id;
+    out["name"] = p.name;
+    out["permissions"] = std::move(perms);
     if (p.kind == "user") {
       out["role"] = p.role;
       if (auto u = store_.GetUser(p.id); u.ok()) out["user"] = UserJson(*u);

@@ -1,7 +1,9 @@
 #include "auth/secret_token.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 #include <zlib.h>
+
+#include <cstdlib>
 
 #include "base/random.h"
 
@@ -60,11 +62,24 @@ bool WellFormedToken(std::string_view token, std::string_view prefix) {
 }
 
 std::string HashToken(std::string_view token) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
+  // Every authenticated request hashes its credential: fetch the algorithm once and reuse one
+  // context per thread (OpenSSL 3's one-shot SHA256() looks the algorithm up on every call).
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct Ctx {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Ctx() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Ctx ctx;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!kSha256 || !ctx.ctx || EVP_DigestInit_ex2(ctx.ctx, kSha256, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.ctx, token.data(), token.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.ctx, digest, &len) != 1 || len != 32) {
+    std::abort();  // the crypto library is broken; nothing safe to do
+  }
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(2 * SHA256_DIGEST_LENGTH, '0');
-  for (size_t i = 0; i < SHA256_DIGEST_LENGTH; ++i) {
+  std::string out(64, '0');
+  for (size_t i = 0; i < 32; ++i) {
     out[2 * i] = kHex[digest[i] >> 4];
     out[2 * i + 1] = kHex[digest[i] & 15];
   }

@@ -334,7 +334,8 @@ TEST_P(AuthIT, UsersChangeTheirOwnPassword) {
   EXPECT_EQ(ParseBody(*weak)["details"][0]["path"], "new_password");
   auto ok = server_->Request(
       "POST", "/api/v1/auth/password",
-      Json{{"current_password", "password of olga"}, {"new_password", "a new long password"}}.dump(),
+      Json{{"current_password", "password of olga"}, {"new_password", "a new long password"}}
+          .dump(),
       Bearer(first));
   ASSERT_EQ(ok->status, 204) << ok->body;
   EXPECT_EQ(server_->Get("/api/v1/auth/me", Bearer(second))->status, 401);  // sessions ended

@@ -184,7 +184,8 @@ TEST_P(FoundationTest, GzipBombGets413AndRssStaysBounded) {
   EXPECT_EQ(ParseBody(*resp)["error"], "payload_too_large");
   [[maybe_unused]] const int64_t after = server_->RssBytes();
   std::printf("gzip bomb (1 GiB inflated from %zu bytes): server RSS %lld -> %lld KiB\n",
-              bomb.size(), static_cast<long long>(before >> 10), static_cast<long long>(after >> 10));
+              bomb.size(), static_cast<long long>(before >> 10),
+              static_cast<long long>(after >> 10));
 #ifndef PA_SANITIZE  // ASan's quarantine keeps freed memory resident on purpose
   EXPECT_LT(after - before, int64_t{64} << 20) << "RSS grew from " << before << " to " << after;
 #endif

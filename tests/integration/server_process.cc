@@ -161,7 +161,8 @@ Status ServerProcess::Spawn() {
   for (const auto& [k, v] : ServerEnvironment(extra)) envs.push_back(k + "=" + v);
   const std::string log_path = data_dir_ + "/server.log";
   std::error_code ec;
-  log_offset_ = std::filesystem::exists(log_path, ec) ? std::filesystem::file_size(log_path, ec) : 0;
+  log_offset_ =
+      std::filesystem::exists(log_path, ec) ? std::filesystem::file_size(log_path, ec) : 0;
   pid_ = fork();
   if (pid_ < 0) return InternalError("fork failed");
   if (pid_ == 0) {

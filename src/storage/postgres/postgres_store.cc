@@ -4,8 +4,8 @@
 #include <optional>
 
 #include "base/url.h"
-#include "storage/postgres/connection.h"
 #include "storage/migrations.h"
+#include "storage/postgres/connection.h"
 #include "storage/postgres/pool.h"
 
 namespace pa::storage::postgres {

@@ -6,8 +6,8 @@
 #include <system_error>
 #include <vector>
 
-#include "storage/sqlite/connection.h"
 #include "storage/migrations.h"
+#include "storage/sqlite/connection.h"
 #include "storage/sqlite/sql_rewrite.h"
 
 namespace pa::storage::sqlite {
