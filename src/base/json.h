@@ -14,6 +14,9 @@ using Json = nlohmann::json;
 // replaced by U+FFFD so the output is always valid JSON.
 void AppendJsonString(std::string& out, std::string_view s);
 
+// Whether `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
 // Parses `text`; on failure returns nullopt and sets `error` to a one-line message with the
 // byte offset. Never throws.
 std::optional<Json> ParseJson(std::string_view text, std::string* error);

@@ -90,6 +90,20 @@ KeySpec Int(std::string key, int Config::*m, int64_t min, int64_t max, std::stri
           [m](const Config& c) { return std::to_string(c.*m); }};
 }
 
+KeySpec Int64(std::string key, int64_t Config::*m, int64_t min, int64_t max, std::string help) {
+  return {std::move(key), std::move(help),
+          [m, min, max](Config& c, std::string_view v) -> Status {
+            PA_ASSIGN_OR_RETURN(int64_t n, ParseInt(v));
+            if (n < min || n > max) {
+              return InvalidArgumentError(std::to_string(n) + " is out of range " +
+                                          std::to_string(min) + ".." + std::to_string(max));
+            }
+            c.*m = n;
+            return Status::Ok();
+          },
+          [m](const Config& c) { return std::to_string(c.*m); }};
+}
+
 KeySpec Bool(std::string key, bool Config::*m, std::string help) {
   return {std::move(key), std::move(help),
           [m](Config& c, std::string_view v) -> Status {
@@ -181,6 +195,22 @@ const std::vector<KeySpec>& Keys() {
            "Empty: no CORS."),
       Bool("http_cors_credentials", &Config::http_cors_credentials,
            "Allow credentials (cookies) on cross-origin requests."),
+      Str("metrics_url", &Config::metrics_url,
+          "Metric store: embedded://<dir> (default embedded://<data_dir>/metrics), "
+          "victoriametrics+http://host:8428, or a cluster: "
+          "victoriametrics+http://vminsert:8480?select=http://vmselect:8481&tenant=0.",
+          [](std::string_view v) { return storage::ValidateMetricsUrl(std::string(v)); }),
+      Duration("metrics_retention", &Config::metrics_retention, milliseconds(3600000),
+               "How long the embedded metric store keeps samples; older ones are refused."),
+      Size("metrics_spool_max", &Config::metrics_spool_max, 1 << 20,
+           "VictoriaMetrics: the most that is spooled on disk while it is unreachable; beyond "
+           "it writes fail with a retryable error."),
+      Int64("metrics_query_max_series", &Config::metrics_query_max_series, 1, int64_t{1} << 40,
+            "Series one query may select (422 above)."),
+      Int64("metrics_query_max_samples", &Config::metrics_query_max_samples, 1, int64_t{1} << 40,
+            "Samples one query may hold in memory at once (422 above)."),
+      Duration("metrics_query_timeout", &Config::metrics_query_timeout, milliseconds(100),
+               "Longest a query may run (503 timeout after)."),
       Duration("core_heartbeat_interval", &Config::core_heartbeat_interval, milliseconds(100),
                "How often each instance records itself in the instance registry."),
       Bool("metrics_require_auth", &Config::metrics_require_auth,
@@ -326,6 +356,7 @@ Result<LoadedConfig> LoadConfig(const ConfigInputs& inputs) {
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   derive("database_url", c.database_url, "sqlite://" + dir + "/primoart.db");
   derive("artifacts_url", c.artifacts_url, "file://" + dir + "/artifacts");
+  derive("metrics_url", c.metrics_url, "embedded://" + dir + "/metrics");
   if (c.instance_id.empty()) {
     c.instance_id = HostName() + ":" + c.listen.substr(c.listen.rfind(':') + 1);
     loader.out.sources["instance_id"] = {"derived", "from hostname and listen"};

@@ -52,6 +52,14 @@ struct Config {
   std::vector<std::string> http_cors_origins;
   bool http_cors_credentials = false;
 
+  // Metric store
+  std::string metrics_url;  // default: embedded://<data_dir>/metrics
+  std::chrono::milliseconds metrics_retention{30LL * 24 * 3600 * 1000};
+  int64_t metrics_spool_max = int64_t{1} << 30;
+  int64_t metrics_query_max_series = 100000;
+  int64_t metrics_query_max_samples = 50000000;
+  std::chrono::milliseconds metrics_query_timeout{120000};
+
   // Core role
   std::chrono::milliseconds core_heartbeat_interval{10000};
   bool metrics_require_auth = false;
@@ -63,6 +71,11 @@ struct Config {
   bool auth_cookie_secure = false;
   std::chrono::milliseconds auth_cache_ttl{5000};
   int auth_login_concurrency = 0;
+
+};
+  std::chrono::milliseconds synth_robot_stale_after{90 * 1000};
+  std::chrono::milliseconds synth_robot_offline_after{5 * 60 * 1000};
+  std::chrono::milliseconds synth_heartbeat_interval{30 * 1000};
 };
 
 // Where a value came from, for messages and `config print`.
