@@ -1,11 +1,13 @@
 #include "storage/stores.h"
 
 #include "base/url.h"
+#include "storage/embedded_tsdb/tsdb_store.h"
 #include "storage/fs/fs_store.h"
 #include "storage/instrumented_stores.h"
 #include "storage/postgres/postgres_store.h"
 #include "storage/s3/s3_store.h"
 #include "storage/sqlite/sqlite_store.h"
+#include "storage/victoriametrics/vm_store.h"
 
 namespace pa::storage {
 namespace {
@@ -82,6 +84,36 @@ Result<std::unique_ptr<ArtifactStore>> OpenArtifactStore(const ArtifactOptions& 
   }
   PA_RETURN_IF_ERROR(store->Ping());
   if (metrics) store = InstrumentArtifactStore(std::move(store), *metrics);
+  return store;
+}
+
+Status ValidateMetricsUrl(const std::string& text) {
+  PA_ASSIGN_OR_RETURN(Url url, ParseUrl(text));
+  if (url.scheme == "embedded") {
+    if (LocalPath(url).empty()) return InvalidArgumentError("embedded:// URL has no directory");
+    return Status::Ok();
+  }
+  if (url.scheme.starts_with("victoriametrics+")) {
+    return victoriametrics::OptionsFromUrl(text).status();
+  }
+  return InvalidArgumentError("unsupported scheme '" + url.scheme +
+                              "' (expected embedded://<dir> or victoriametrics+http://host:port)");
+}
+
+Result<std::unique_ptr<MetricStore>> OpenMetricStore(const MetricOptions& options,
+                                                     metrics::Registry* metrics) {
+  PA_RETURN_IF_ERROR(ValidateMetricsUrl(options.url));
+  PA_ASSIGN_OR_RETURN(Url url, ParseUrl(options.url));
+  if (url.scheme == "embedded") {
+    return embedded_tsdb::Open(
+        {.dir = LocalPath(url), .retention = options.retention, .metrics = metrics});
+  }
+  PA_ASSIGN_OR_RETURN(victoriametrics::Options vm, victoriametrics::OptionsFromUrl(options.url));
+  vm.spool_dir = options.spool_dir;
+  vm.spool_max_bytes = options.spool_max_bytes;
+  vm.metrics = metrics;
+  PA_ASSIGN_OR_RETURN(auto store, victoriametrics::Open(vm));
+  PA_RETURN_IF_ERROR(store->Ping().WithContext("VictoriaMetrics at " + vm.select_url));
   return store;
 }
 

@@ -2,6 +2,9 @@
 //
 //   database_url   sqlite://<path>                      → storage/sqlite
 //                  postgresql://user:pass@host:port/db  → storage/postgres (also postgres://)
+//   metrics_url    embedded://<dir>                     → storage/embedded_tsdb
+//                  victoriametrics+http://host:8428[?select=...&tenant=...]
+//                                                       → storage/victoriametrics
 //   artifacts_url  file://<dir>                         → storage/fs
 //                  s3://bucket[/prefix]?endpoint=http://host:port&region=r&path_style=true
 //                                                       → storage/s3
@@ -18,6 +21,7 @@
 #include "base/metrics.h"
 #include "base/status.h"
 #include "storage/artifact_store.h"
+#include "storage/metric_store.h"
 #include "storage/relational_store.h"
 
 namespace pa::storage {
@@ -36,6 +40,17 @@ struct ArtifactOptions {
   std::chrono::milliseconds timeout{30000};  // per S3 request
   int max_retries = 4;                       // S3: on 5xx, 429 and network errors
 };
+
+struct MetricOptions {
+  std::string url;        // embedded://<dir> or victoriametrics+http(s)://...
+  std::string spool_dir;  // VictoriaMetrics: where the durable outbox lives
+  std::chrono::milliseconds retention{30LL * 24 * 3600 * 1000};  // embedded
+  int64_t spool_max_bytes = int64_t{1} << 30;                    // VictoriaMetrics
+};
+
+Result<std::unique_ptr<MetricStore>> OpenMetricStore(const MetricOptions& options,
+                                                     metrics::Registry* metrics);
+Status ValidateMetricsUrl(const std::string& url);
 
 Result<std::unique_ptr<RelationalStore>> OpenRelationalStore(const RelationalOptions& options,
                                                              metrics::Registry* metrics);
