@@ -10,7 +10,6 @@
 #include "core/settings.h"
 #include "gateway/api.h"
 #include "gateway/router.h"
-#include "storage/artifact_store.h"
 
 namespace pa::core {
 namespace {
@@ -102,26 +101,22 @@ class CoreRole final : public Module {
     const int64_t started =
         std::chrono::duration_cast<std::chrono::milliseconds>(s_.started_at.time_since_epoch())
             .count();
+    // One health check per module: stores are pinged once and reported in both lists.
     Json modules = Json::array();
+    Json stores = Json::array();
     for (const auto& m : s_.modules->States()) {
       const char* kind = m.kind == ModuleKind::kRole ? "role" : "internal";
       modules.push_back({{"name", m.name},
                          {"kind", kind},
                          {"healthy", m.health.ok},
                          {"message", m.health.message}});
+      if (!m.store) continue;
+      stores.push_back({{"name", m.name},
+                        {"backend", m.store->backend},
+                        {"location", m.store->location},
+                        {"healthy", m.health.ok},
+                        {"message", m.health.ok ? "" : m.health.message}});
     }
-    Json stores = Json::array();
-    auto add_store = [&](const char* name, std::string_view backend, const std::string& where,
-                         const Status& health) {
-      stores.push_back({{"name", name},
-                        {"backend", backend},
-                        {"location", where},
-                        {"healthy", health.ok()},
-                        {"message", health.ok() ? "" : health.message()}});
-    };
-    add_store("database", s_.database->backend(), s_.database->description(), s_.database->Ping());
-    add_store("artifacts", s_.artifacts->backend(), s_.artifacts->description(),
-              s_.artifacts->Ping());
     Json instances = Json::array();
     if (auto list = instances_.List(); list.ok()) {
       for (const auto& i : *list) {

@@ -14,6 +14,7 @@
 // from any thread at any time after init.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/status.h"
@@ -27,6 +28,11 @@ struct Health {
   static Health Failing(std::string why) { return {false, std::move(why)}; }
 };
 
+struct StoreInfo {
+  std::string backend;   // "sqlite", "postgresql", "fs", "s3", "embedded", "victoriametrics"
+  std::string location;  // where the data is, without secrets
+};
+
 class Module {
  public:
   virtual ~Module() = default;
@@ -34,8 +40,8 @@ class Module {
   virtual void BeginShutdown() {}
   virtual void Stop() {}
   virtual Health CheckHealth() { return Health::Ok(); }
-  // Whether this module is a store whose health /readyz must include.
-  virtual bool is_store() const { return false; }
+  // For modules that are stores: what /readyz and /api/v1/status report about them.
+  virtual std::optional<StoreInfo> store_info() const { return std::nullopt; }
 };
 
 }  // namespace pa::core

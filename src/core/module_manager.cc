@@ -1,5 +1,6 @@
 #include "core/module_manager.h"
 
+#include <algorithm>
 #include <cassert>
 #include <functional>
 #include <set>
@@ -110,7 +111,7 @@ void ModuleManager::Shutdown() {
 std::vector<ModuleManager::ModuleState> ModuleManager::States() const {
   std::vector<ModuleState> out;
   for (const auto& r : running_) {
-    out.push_back({r.def->name, r.def->kind, r.module->CheckHealth(), r.module->is_store()});
+    out.push_back({r.def->name, r.def->kind, r.module->CheckHealth(), r.module->store_info()});
   }
   return out;
 }
@@ -124,18 +125,25 @@ std::vector<std::string> ModuleManager::RunningRoles() const {
 }
 
 std::string ModuleManager::DescribeTable() const {
-  std::string out = "ROLE       DEPENDS ON                 DESCRIPTION\n";
+  auto deps_of = [](const ModuleDef& def) {
+    std::string deps;
+    for (const auto& d : def.deps) deps += (deps.empty() ? "" : ",") + d;
+    return deps.empty() ? std::string("-") : deps;
+  };
+  size_t name_width = 4, deps_width = 10;
+  for (const auto& def : table_) {
+    name_width = std::max(name_width, def.name.size());
+    deps_width = std::max(deps_width, deps_of(def).size());
+  }
   auto pad = [](std::string s, size_t n) {
     if (s.size() < n) s.resize(n, ' ');
-    return s + " ";
+    return s + "  ";
   };
+  std::string out = pad("ROLE", name_width) + pad("DEPENDS ON", deps_width) + "DESCRIPTION\n";
   auto emit = [&](ModuleKind kind) {
     for (const auto& def : table_) {
       if (def.kind != kind) continue;
-      std::string deps;
-      for (const auto& d : def.deps) deps += (deps.empty() ? "" : ",") + d;
-      if (deps.empty()) deps = "-";
-      out += pad(def.name, 10) + pad(deps, 26) + def.description + "\n";
+      out += pad(def.name, name_width) + pad(deps_of(def), deps_width) + def.description + "\n";
     }
   };
   emit(ModuleKind::kRole);

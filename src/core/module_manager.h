@@ -67,7 +67,7 @@ class ModuleManager {
     std::string name;
     ModuleKind kind;
     Health health;
-    bool is_store;
+    std::optional<StoreInfo> store;  // set for store modules
   };
   // Health of every initialised module, in init order (calls CheckHealth on each).
   std::vector<ModuleState> States() const;

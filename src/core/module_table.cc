@@ -6,6 +6,7 @@
 #include "core/core_schema.h"
 #include "core/store_modules.h"
 #include "gateway/gateway_role.h"
+#include "metrics/metrics_role.h"
 
 namespace pa::core {
 
@@ -17,10 +18,12 @@ std::vector<ModuleDef> ModuleTable() {
       {"gateway",   {},                                            K::kRole,     "HTTP server and router: /healthz, /readyz, /metrics; every API goes through it", gateway::NewGatewayRole},
       {"database",  {},                                            K::kInternal, "relational store (database_url); applies every component's migrations", NewDatabaseModule},
       {"artifacts", {},                                            K::kInternal, "artifact store (artifacts_url)", NewArtifactsModule},
+      {"metricstore", {},                                          K::kInternal, "metric store (metrics_url): embedded engine or VictoriaMetrics", NewMetricStoreModule},
       {"authn",     {"gateway", "database"},                       K::kInternal, "verifies API tokens and sessions for the gateway", auth::NewAuthnModule},
       {"auth",      {"gateway", "database", "authn"},              K::kRole,     "login, users, API tokens, audit log", auth::NewAuthRole},
-      {"core",      {"gateway", "database", "artifacts", "authn"}, K::kRole,     "status, runtime settings, instance registry", NewCoreRole},
-      {"all",       {"gateway", "auth", "core"},                   K::kTarget,   "every role", nullptr},
+      {"metrics",   {"gateway", "metricstore", "authn"},           K::kRole,     "Prometheus-compatible query API and metric import", metrics::NewMetricsRole},
+      {"core",      {"gateway", "database", "artifacts", "metricstore", "authn"}, K::kRole, "status, runtime settings, instance registry", NewCoreRole},
+      {"all",       {"gateway", "auth", "metrics", "core"},        K::kTarget,   "every role", nullptr},
   };
   // clang-format on
 }

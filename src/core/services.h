@@ -18,6 +18,7 @@ class HttpServer;
 }  // namespace pa::gateway
 namespace pa::storage {
 class ArtifactStore;
+class MetricStore;
 }  // namespace pa::storage
 namespace pa::auth {
 class Authn;
@@ -52,6 +53,7 @@ struct Services {
   storage::RelationalStore* database = nullptr;  // database
   storage::ArtifactStore* artifacts = nullptr;   // artifacts
   auth::Authn* authn = nullptr;                  // authn
+  storage::MetricStore* metric_store = nullptr;  // metricstore
 
   const Config& cfg() const { return config->config; }
 };

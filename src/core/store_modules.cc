@@ -14,9 +14,11 @@ class StoreModule final : public Module {
   Health CheckHealth() override {
     Status st = store_->Ping();
     if (!st.ok()) return Health::Failing(st.message());
-    return Health::Ok(std::string(store_->backend()));
+    return Health::Ok();
   }
-  bool is_store() const override { return true; }
+  std::optional<StoreInfo> store_info() const override {
+    return StoreInfo{std::string(store_->backend()), store_->description()};
+  }
   Store* store() { return store_.get(); }
 
  private:
@@ -52,6 +54,20 @@ Result<std::unique_ptr<Module>> NewArtifactsModule(Services& services) {
   log::Get("core")->info("artifacts: {}", (*store)->description());
   auto module = std::make_unique<StoreModule<storage::ArtifactStore>>(std::move(store).value());
   services.artifacts = module->store();
+  return std::unique_ptr<Module>(std::move(module));
+}
+
+Result<std::unique_ptr<Module>> NewMetricStoreModule(Services& services) {
+  const Config& cfg = services.cfg();
+  auto store = storage::OpenMetricStore({.url = cfg.metrics_url,
+                                         .spool_dir = cfg.data_dir + "/metrics-spool",
+                                         .retention = cfg.metrics_retention,
+                                         .spool_max_bytes = cfg.metrics_spool_max},
+                                        services.metrics);
+  if (!store.ok()) return store.status();
+  log::Get("core")->info("metrics: {}", (*store)->description());
+  auto module = std::make_unique<StoreModule<storage::MetricStore>>(std::move(store).value());
+  services.metric_store = module->store();
   return std::unique_ptr<Module>(std::move(module));
 }
 

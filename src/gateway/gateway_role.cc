@@ -63,7 +63,7 @@ class GatewayRole final : public core::Module {
     Json stores = Json::object();
     std::string failing;
     for (const auto& m : s_.modules->States()) {
-      if (!m.is_store) continue;
+      if (!m.store) continue;
       stores[m.name] = m.health.ok ? "ok" : m.health.message;
       if (!m.health.ok) failing += (failing.empty() ? "" : "; ") + m.name + ": " + m.health.message;
     }

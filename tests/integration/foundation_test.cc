@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -102,6 +103,7 @@ TEST_P(FoundationTest, OperationalEndpointsAndStatus) {
   Json rj = ParseBody(*ready);
   EXPECT_EQ(rj["stores"]["database"], "ok");
   EXPECT_EQ(rj["stores"]["artifacts"], "ok");
+  EXPECT_EQ(rj["stores"]["metricstore"], "ok");
 
   auto status = server_->Get("/api/v1/status", Bearer(admin_));
   ASSERT_TRUE(status.ok());
@@ -109,13 +111,17 @@ TEST_P(FoundationTest, OperationalEndpointsAndStatus) {
   Json s = ParseBody(*status);
   EXPECT_FALSE(s["version"].get<std::string>().empty());
   EXPECT_FALSE(s["commit"].get<std::string>().empty());
-  EXPECT_EQ(s["roles"], Json({"gateway", "auth", "core"}));
+  EXPECT_EQ(s["roles"], Json({"gateway", "auth", "metrics", "core"}));
   EXPECT_GE(s["uptime_seconds"].get<double>(), 0);
-  ASSERT_EQ(s["stores"].size(), 2u);
-  EXPECT_EQ(s["stores"][0]["name"], "database");
-  EXPECT_EQ(s["stores"][0]["backend"], GetParam() == Backend::kSqlite ? "sqlite" : "postgresql");
-  EXPECT_EQ(s["stores"][0]["healthy"], true);
-  EXPECT_EQ(s["stores"][1]["backend"], "fs");
+  std::map<std::string, std::string> backends;
+  for (const auto& store : s["stores"]) {
+    backends[store["name"]] = store["backend"];
+    EXPECT_EQ(store["healthy"], true) << store.dump();
+  }
+  EXPECT_EQ(backends, (std::map<std::string, std::string>{
+                          {"database", GetParam() == Backend::kSqlite ? "sqlite" : "postgresql"},
+                          {"metricstore", "embedded"},
+                          {"artifacts", "fs"}}));
   ASSERT_EQ(s["instances"].size(), 1u);
   EXPECT_EQ(s["instances"][0]["state"], "up");
   EXPECT_EQ(s["instances"][0]["pid"], server_->pid());
@@ -255,10 +261,14 @@ INSTANTIATE_TEST_SUITE_P(Backends, FoundationTest,
 TEST(CommandLineTest, ListRolesShowsRolesAndDependencies) {
   auto r = RunCommand({PrimoartBinary(), "serve", "--list-roles"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.output.find("core       gateway,database,artifacts,authn"), std::string::npos)
+  // Each line: role, its dependencies, a description.
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("\\ncore +gateway,database,artifacts,"
+                                                     "metricstore,authn +status")))
       << r.output;
-  EXPECT_NE(r.output.find("auth       gateway,database,authn"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("all        gateway,auth,core"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("\\nauth +gateway,database,authn +login")))
+      << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("\\nall +gateway,auth,metrics,core +every")))
+      << r.output;
 }
 
 TEST(CommandLineTest, BadConfigurationExits2NamingTheKeyOrStore) {
