@@ -107,6 +107,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void SendContinue();
   void OnBodyDone();
   void RunHandler();
+  void RunAsyncHandler();
 
   // Sends `response_` (status line, headers, body) and continues with the next request.
   void Reply();

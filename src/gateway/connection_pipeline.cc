@@ -1,6 +1,7 @@
 // The request pipeline of a Connection once a head has arrived (server.h steps 2-7): request id,
 // CORS preflight, routing, authentication, body set-up, the handler. Reading and writing are in
 // connection.cc.
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include "base/logging.h"
@@ -242,6 +243,7 @@ void Connection::OnBodyDone() {
 
 void Connection::RunHandler() {
   SetPhase(kHandling, std::chrono::milliseconds(0));
+  if (route_->async_handler) return RunAsyncHandler();
   try {
     response_ = route_->handler(request_);
   } catch (const std::exception& e) {
@@ -256,6 +258,37 @@ void Connection::RunHandler() {
         Response::Error(500, "internal", "internal error (request id " + request_.request_id + ")");
   }
   Reply();
+}
+
+}  // namespace pa::gateway
+
+namespace pa::gateway {
+
+// The responder keeps the connection alive until it is called; the answer is written from the
+// connection's executor, like every other step of the connection. `answered` makes later calls
+// (and the 500 of a handler that threw after answering) no-ops.
+void Connection::RunAsyncHandler() {
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  Responder respond = [self = shared_from_this(), answered](Response r) {
+    if (answered->exchange(true)) return;
+    asio::post(self->socket_.get_executor(), [self, r = std::move(r)]() mutable {
+      self->response_ = std::move(r);
+      self->Reply();
+    });
+  };
+  std::string failure;
+  try {
+    route_->async_handler(request_, respond);
+    return;
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "unknown exception";
+  }
+  core_.log->error("handler of {} {} failed (request id {}): {}", MethodName(route_->method),
+                   route_->pattern, request_.request_id, failure);
+  respond(
+      Response::Error(500, "internal", "internal error (request id " + request_.request_id + ")"));
 }
 
 }  // namespace pa::gateway

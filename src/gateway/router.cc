@@ -82,11 +82,30 @@ Router::~Router() = default;
 
 Status Router::Add(Method method, std::string pattern, Access access, Handler handler,
                    RouteOptions options, std::string owner) {
+  const bool missing = !handler;
+  return Insert(Route{method, std::move(pattern), std::move(access), std::move(handler), nullptr,
+                      options, std::move(owner)},
+                missing);
+}
+
+Status Router::AddAsync(Method method, std::string pattern, Access access, AsyncHandler handler,
+                        RouteOptions options, std::string owner) {
+  const bool missing = !handler;
+  return Insert(Route{method, std::move(pattern), std::move(access), nullptr, std::move(handler),
+                      options, std::move(owner)},
+                missing);
+}
+
+Status Router::Insert(Route r, bool no_handler) {
+  const Method method = r.method;
+  const std::string& pattern = r.pattern;
+  const Access& access = r.access;
+  const RouteOptions& options = r.options;
   const std::string what = std::string(MethodName(method)) + " " + pattern;
   if (access.any_of == 0) {
     return InvalidArgumentError("route " + what + ": no access declared");
   }
-  if (!handler) return InvalidArgumentError("route " + what + ": no handler");
+  if (no_handler) return InvalidArgumentError("route " + what + ": no handler");
   if (options.max_body_bytes < 0) {
     return InvalidArgumentError("route " + what + ": max_body_bytes must not be negative");
   }
@@ -142,8 +161,7 @@ Status Router::Add(Method method, std::string pattern, Access access, Handler ha
     return InvalidArgumentError("route " + what + ": already registered (as " +
                                 node->routes[m]->pattern + ")");
   }
-  auto route = std::make_unique<Route>(Route{method, std::move(pattern), std::move(access),
-                                             std::move(handler), options, std::move(owner)});
+  auto route = std::make_unique<Route>(std::move(r));
   node->routes[m] = route.get();
   node->param_names[m] = std::move(names);
   node->methods |= 1u << m;

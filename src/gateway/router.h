@@ -58,6 +58,12 @@ struct Access {
 
 using Handler = std::function<Response(Request&)>;
 
+// For handlers that wait on other work (a group commit, a remote call) without holding a server
+// thread: the handler returns at once and the answer is given later, from any thread, by calling
+// `respond` exactly once (later calls are ignored). The Request stays valid until then.
+using Responder = std::function<void(Response)>;
+using AsyncHandler = std::function<void(Request&, Responder respond)>;
+
 struct RouteOptions {
   // Overrides the server's body limit for this route (bytes, after decompression); 0 = default.
   int64_t max_body_bytes = 0;
@@ -67,7 +73,8 @@ struct Route {
   Method method;
   std::string pattern;
   Access access;
-  Handler handler;
+  Handler handler;             // or
+  AsyncHandler async_handler;  // exactly one of the two is set
   RouteOptions options;
   std::string owner;  // the module that registered it, for /api/v1/status and docs
 };
@@ -88,6 +95,9 @@ class Router {
   // declaration, or a duplicate (method, pattern); start-up fails on it.
   Status Add(Method method, std::string pattern, Access access, Handler handler,
              RouteOptions options = {}, std::string owner = "");
+  // The same for a handler that answers later (see AsyncHandler).
+  Status AddAsync(Method method, std::string pattern, Access access, AsyncHandler handler,
+                  RouteOptions options = {}, std::string owner = "");
 
   // Finds the route for a request; `path` is already percent-decoded.
   RouteMatch Match(Method method, std::string_view path) const;
@@ -97,6 +107,7 @@ class Router {
 
  private:
   struct Node;
+  Status Insert(Route route, bool no_handler);
   std::unique_ptr<Node> root_;
   std::vector<std::unique_ptr<Route>> routes_;
 };

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <thread>
 
 #include "gateway/authenticator.h"
 #include "gateway/test_server.h"
@@ -367,6 +368,66 @@ TEST_F(AuthTest, RefusalComesBeforeAnyBodyByte) {
   ASSERT_TRUE(r2);
   EXPECT_EQ(r2->status, 401);
   EXPECT_EQ(handled_, 0);
+}
+
+}  // namespace
+}  // namespace pa::gateway::testing
+
+namespace pa::gateway::testing {
+namespace {
+
+// Async handlers answer later from another thread; the server thread is not held meanwhile.
+class AsyncHandlerTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(router_
+                    .AddAsync(Method::kPost, "/later", Access::Public(),
+                              [this](Request& r, Responder respond) {
+                                std::string body = r.body;
+                                workers_.emplace_back([body, respond] {
+                                  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                                  respond(Response::Text(201, "done:" + body));
+                                  respond(Response::Text(500, "second answer"));  // ignored
+                                });
+                              })
+                    .ok());
+    ASSERT_TRUE(router_
+                    .AddAsync(Method::kGet, "/throws", Access::Public(),
+                              [](Request&, Responder) { throw std::runtime_error("kaboom"); })
+                    .ok());
+    ASSERT_FALSE(router_.AddAsync(Method::kGet, "/none", Access::Public(), nullptr).ok());
+  }
+  void TearDown() override {
+    for (auto& t : workers_) t.join();
+    ServerTest::TearDown();
+  }
+  std::vector<std::thread> workers_;
+};
+
+TEST_F(AsyncHandlerTest, AnswersComeFromTheResponderInOrderOnKeepAlive) {
+  StartServer({.threads = 1});
+  // With one server thread, two connections waiting at once prove the thread is not held.
+  auto a = Connect();
+  auto b = Connect();
+  ASSERT_TRUE(a->Send(TestConnection::Request("POST", "/later", {}, "a1") +
+                      TestConnection::Request("POST", "/later", {}, "a2")));
+  ASSERT_TRUE(b->Send(TestConnection::Request("POST", "/later", {}, "b1")));
+  auto b1 = b->Read();
+  auto a1 = a->Read();
+  auto a2 = a->Read();
+  ASSERT_TRUE(a1 && a2 && b1);
+  EXPECT_EQ(a1->status, 201);
+  EXPECT_EQ(a1->body, "done:a1");
+  EXPECT_EQ(a2->body, "done:a2");
+  EXPECT_EQ(b1->body, "done:b1");
+}
+
+TEST_F(AsyncHandlerTest, AThrowingHandlerIsA500) {
+  StartServer();
+  auto r = Get(address_, "/throws");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500);
+  EXPECT_NE(r->body.find("internal"), std::string::npos);
 }
 
 }  // namespace
