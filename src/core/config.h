@@ -73,10 +73,6 @@ struct Config {
   int auth_login_concurrency = 0;
 
 };
-  std::chrono::milliseconds synth_robot_stale_after{90 * 1000};
-  std::chrono::milliseconds synth_robot_offline_after{5 * 60 * 1000};
-  std::chrono::milliseconds synth_heartbeat_interval{30 * 1000};
-};
 
 // Where a value came from, for messages and `config print`.
 struct ValueSource {
