@@ -230,6 +230,23 @@ const std::vector<KeySpec>& Keys() {
                "instances see a revocation within this time."),
       Int("auth_login_concurrency", &Config::auth_login_concurrency, 0, 256,
           "Password verifications (Argon2id, ~19 MiB each) allowed at once; 0 = hardware threads."),
+      Str("secret_key", &Config::secret_key,
+          "Key that encrypts transaction secrets at rest: 32 bytes as 64 hex characters or "
+          "base64. Empty: a key file <data_dir>/secret.key, created on first use (back it up "
+          "with the database).",
+          {}, true),
+      Size("synth_upload_max_bytes", &Config::synth_upload_max_bytes, 1024,
+           "Largest result upload, measured after gzip decompression (413 above)."),
+      Size("synth_artifact_max_bytes", &Config::synth_artifact_max_bytes, 1024,
+           "Largest artifact (screenshot, HAR, log) in a result upload (413 above)."),
+      Duration("synth_result_retention", &Config::synth_result_retention, milliseconds(3600000),
+               "How long raw results and their artifacts are kept."),
+      Duration("synth_robot_stale_after", &Config::synth_robot_stale_after, milliseconds(1000),
+               "A robot without a heartbeat for this long is shown as stale."),
+      Duration("synth_robot_offline_after", &Config::synth_robot_offline_after, milliseconds(1000),
+               "A robot without a heartbeat for this long is offline."),
+      Duration("synth_heartbeat_interval", &Config::synth_heartbeat_interval, milliseconds(1000),
+               "How often robots are told to send a heartbeat and poll their configuration."),
   };
   return kKeys;
 }

@@ -72,6 +72,14 @@ struct Config {
   std::chrono::milliseconds auth_cache_ttl{5000};
   int auth_login_concurrency = 0;
 
+  // Synth (transactions, robots, results)
+  std::string secret_key;  // hex or base64 of 32 bytes; default: <data_dir>/secret.key, created
+  int64_t synth_upload_max_bytes = 16 << 20;
+  int64_t synth_artifact_max_bytes = 10 << 20;
+  std::chrono::milliseconds synth_result_retention{90LL * 24 * 3600 * 1000};
+  std::chrono::milliseconds synth_robot_stale_after{90 * 1000};
+  std::chrono::milliseconds synth_robot_offline_after{5 * 60 * 1000};
+  std::chrono::milliseconds synth_heartbeat_interval{30 * 1000};
 };
 
 // Where a value came from, for messages and `config print`.

@@ -7,6 +7,8 @@
 #include "core/store_modules.h"
 #include "gateway/gateway_role.h"
 #include "metrics/metrics_role.h"
+#include "synth/synth_role.h"
+#include "synth/synth_schema.h"
 
 namespace pa::core {
 
@@ -23,11 +25,14 @@ std::vector<ModuleDef> ModuleTable() {
       {"auth",      {"gateway", "database", "authn"},              K::kRole,     "login, users, API tokens, audit log", auth::NewAuthRole},
       {"metrics",   {"gateway", "metricstore", "authn"},           K::kRole,     "Prometheus-compatible query API and metric import", metrics::NewMetricsRole},
       {"core",      {"gateway", "database", "artifacts", "metricstore", "authn"}, K::kRole, "status, runtime settings, instance registry", NewCoreRole},
-      {"all",       {"gateway", "auth", "metrics", "core"},        K::kTarget,   "every role", nullptr},
+      {"synth",     {"gateway", "database", "artifacts", "metricstore", "authn"}, K::kRole, "transactions, robots, result upload and queries", synth::NewSynthRole},
+      {"all",       {"gateway", "auth", "metrics", "synth", "core"}, K::kTarget, "every role", nullptr},
   };
   // clang-format on
 }
 
-std::vector<storage::Schema> AllSchemas() { return {CoreSchema(), auth::AuthSchema()}; }
+std::vector<storage::Schema> AllSchemas() {
+  return {CoreSchema(), auth::AuthSchema(), synth::SynthSchema()};
+}
 
 }  // namespace pa::core

@@ -111,7 +111,7 @@ TEST_P(FoundationTest, OperationalEndpointsAndStatus) {
   Json s = ParseBody(*status);
   EXPECT_FALSE(s["version"].get<std::string>().empty());
   EXPECT_FALSE(s["commit"].get<std::string>().empty());
-  EXPECT_EQ(s["roles"], Json({"gateway", "auth", "metrics", "core"}));
+  EXPECT_EQ(s["roles"], Json({"gateway", "auth", "metrics", "synth", "core"}));
   EXPECT_GE(s["uptime_seconds"].get<double>(), 0);
   std::map<std::string, std::string> backends;
   for (const auto& store : s["stores"]) {
@@ -267,7 +267,7 @@ TEST(CommandLineTest, ListRolesShowsRolesAndDependencies) {
       << r.output;
   EXPECT_TRUE(std::regex_search(r.output, std::regex("\\nauth +gateway,database,authn +login")))
       << r.output;
-  EXPECT_TRUE(std::regex_search(r.output, std::regex("\\nall +gateway,auth,metrics,core +every")))
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("\\nall +gateway,auth,metrics,synth,core +every")))
       << r.output;
 }
 

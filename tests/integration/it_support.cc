@@ -1,5 +1,7 @@
 #include "it_support.h"
 
+#include <zlib.h>
+
 #include <cstdlib>
 
 #include "base/random.h"
@@ -60,6 +62,20 @@ bool BackendTest::StartServer(std::map<std::string, std::string> extra,
   if (!st.ok()) return false;
   admin_ = Login(*server_, "admin", kAdminPassword);
   return !admin_.empty();
+}
+
+std::string Gzip(std::string_view data) {
+  z_stream zs{};
+  deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&zs, static_cast<uLong>(data.size())), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
 }
 
 }  // namespace pa::testing

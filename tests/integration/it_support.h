@@ -31,6 +31,9 @@ std::vector<std::pair<std::string, std::string>> Bearer(const std::string& token
 
 Json ParseBody(const HttpResponse& resp);
 
+// `data` gzip-compressed (for Content-Encoding: gzip request bodies).
+std::string Gzip(std::string_view data);
+
 // A test fixture running one server per test on the parameter's backend, with an admin session.
 class BackendTest : public ::testing::TestWithParam<Backend> {
  protected:

@@ -1,0 +1,318 @@
+#include "synth/result_writer.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+
+#include "base/logging.h"
+
+namespace pa::synth {
+namespace {
+
+using storage::kNull;
+using storage::Params;
+using storage::SqlValue;
+
+// Steps go in multi-row INSERTs of this many rows (then one row at a time for the rest), so that
+// only two statement texts exist whatever the step counts — the statement cache stays small.
+constexpr size_t kStepsPerInsert = 10;
+constexpr int kStepColumns = 12;
+
+std::string StepInsertSql(size_t rows) {
+  std::string sql =
+      "INSERT INTO synth_steps (run_id, idx, transaction_id, name, status, started_at, "
+      "duration_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, download_ms) VALUES ";
+  int p = 1;
+  for (size_t r = 0; r < rows; ++r) {
+    sql += r == 0 ? "(" : ", (";
+    for (int c = 0; c < kStepColumns; ++c) {
+      sql += (c == 0 ? "$" : ", $") + std::to_string(p++);
+    }
+    sql += ")";
+  }
+  return sql;
+}
+
+SqlValue Opt(const std::optional<double>& v) { return v ? SqlValue(*v) : kNull; }
+
+std::string LocationOf(const TransactionResult& r) { return r.location.value_or(""); }
+
+// The version the run used: a robot of this project sends it as `transaction_version` (an
+// optional field beyond the spec's model); otherwise the transaction's current one.
+std::optional<int64_t> SentVersion(const TransactionResult& r) {
+  const auto it = r.raw.find("transaction_version");
+  if (it == r.raw.end() || !it->is_number_integer()) return std::nullopt;
+  const auto v = it->get<int64_t>();
+  return v > 0 ? std::optional<int64_t>(v) : std::nullopt;
+}
+
+}  // namespace
+
+// What one transaction touched, so that per-transaction/per-robot statements run once.
+struct ResultWriter::Touched {
+  std::map<std::string, std::optional<int64_t>> versions;  // transaction id -> current version
+  std::map<std::string, std::string> robot_locations;      // robot id -> registered location
+  struct Last {
+    int64_t at = INT64_MIN;
+    std::string status;
+  };
+  std::map<std::string, Last> robot_last;  // robot id -> its newest result in this transaction
+};
+
+ResultWriter::ResultWriter(storage::RelationalStore& db, Clock& clock, metrics::Registry& metrics,
+                           Options options)
+    : db_(db),
+      clock_(clock),
+      options_(options),
+      batch_results_(metrics
+                         .AddHistogram("primoart_synth_commit_results",
+                                       "Results stored per database transaction (group commit).",
+                                       {}, {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024})
+                         .With({})),
+      commits_failed_(metrics
+                          .AddCounter("primoart_synth_commit_failures_total",
+                                      "Result batches whose transaction failed (then retried "
+                                      "unit by unit).")
+                          .With({})) {}
+
+ResultWriter::~ResultWriter() { Stop(); }
+
+void ResultWriter::Start() {
+  std::lock_guard lock(mu_);
+  if (started_) return;
+  started_ = true;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void ResultWriter::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  // Never started: answer what was queued.
+  std::deque<Unit> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(queue_);
+  }
+  for (Unit& u : left) u.done(UnavailableError("the result writer is stopping"));
+}
+
+void ResultWriter::Submit(std::vector<UploadItem> items, UploadDone done) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      done(UnavailableError("the server is shutting down"));
+      return;
+    }
+    if (queued_results_ + items.size() > options_.max_queued_results && !queue_.empty()) {
+      done(ResourceExhaustedError("too many results are waiting to be stored; retry shortly"));
+      return;
+    }
+    queued_results_ += items.size();
+    queue_.push_back({std::move(items), std::move(done)});
+  }
+  cv_.notify_one();
+}
+
+void ResultWriter::Loop() {
+  for (;;) {
+    std::vector<Unit> batch;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything is committed
+      size_t results = 0;
+      while (!queue_.empty() && (batch.empty() || results + queue_.front().items.size() <=
+                                                      options_.max_batch_results)) {
+        results += queue_.front().items.size();
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      queued_results_ -= results;
+    }
+    Commit(batch);
+  }
+}
+
+void ResultWriter::Commit(std::vector<Unit>& batch) {
+  std::vector<Unit*> all;
+  size_t results = 0;
+  for (Unit& u : batch) {
+    all.push_back(&u);
+    results += u.items.size();
+  }
+  std::vector<std::vector<bool>> created;
+  std::vector<RunRecord> records;
+  Status st;
+  // A conflict on seq (another instance's writer) or a serialization failure: try again.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    st = Store(all, &created, &records);
+    if (st.code() != StatusCode::kAborted && st.code() != StatusCode::kAlreadyExists) break;
+  }
+  if (st.ok()) {
+    batch_results_.Observe(static_cast<double>(results));
+    if (on_commit_ && !records.empty()) on_commit_(std::move(records));
+    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(created[i]));
+    return;
+  }
+  commits_failed_.Inc();
+  if (batch.size() == 1) {
+    log::Get("synth")->warn("storing {} results failed: {}", results, st.ToString());
+    batch[0].done(st);
+    return;
+  }
+  // One unit's problem must not fail the others: each in its own transaction.
+  for (Unit& u : batch) {
+    std::vector<Unit> one;
+    one.push_back(std::move(u));
+    Commit(one);
+  }
+}
+
+Status ResultWriter::Store(std::vector<Unit*>& units, std::vector<std::vector<bool>>* created,
+                           std::vector<RunRecord>* records) {
+  created->assign(units.size(), {});
+  records->clear();
+  const int64_t now = clock_.NowMs();
+  PA_ASSIGN_OR_RETURN(auto tx, db_.Begin());
+  // Past both the newest stored result and the export cursor: a deleted newest result must not
+  // give its number to a new one that the exporter would then take as already exported.
+  PA_ASSIGN_OR_RETURN(
+      storage::Rows max_seq,
+      tx->Query("SELECT (SELECT COALESCE(MAX(seq), 0) FROM synth_results), "
+                "(SELECT COALESCE(MAX(exported_seq), 0) FROM synth_metric_export)"));
+  int64_t seq = std::max(max_seq.Int(0, 0), max_seq.Int(0, 1));
+  Touched touched;
+  for (size_t u = 0; u < units.size(); ++u) {
+    for (const UploadItem& item : units[u]->items) {
+      PA_ASSIGN_OR_RETURN(bool stored, StoreItem(*tx, item, seq + 1, now, touched, records));
+      if (stored) ++seq;
+      (*created)[u].push_back(stored);
+    }
+  }
+  for (const auto& [robot, last] : touched.robot_last) {
+    PA_RETURN_IF_ERROR(
+        tx->Exec("UPDATE synth_robots SET last_result_at = $2, last_result_status = $3 "
+                 "WHERE id = $1 AND (last_result_at IS NULL OR last_result_at <= $2)",
+                 {robot, last.at, last.status})
+            .status());
+  }
+  return tx->Commit();
+}
+
+Result<bool> ResultWriter::StoreItem(storage::Transaction& tx, const UploadItem& item, int64_t seq,
+                                     int64_t now, Touched& touched,
+                                     std::vector<RunRecord>* records) {
+  const TransactionResult& r = item.result;
+  // The transaction: known (its current version), or created as `external` on first sight.
+  auto version_it = touched.versions.find(r.transaction_id);
+  if (version_it == touched.versions.end()) {
+    PA_ASSIGN_OR_RETURN(
+        storage::Rows rows,
+        tx.Query("SELECT version, missed_since FROM synth_transactions WHERE id = $1",
+                 {r.transaction_id}));
+    std::optional<int64_t> version;
+    if (rows.empty()) {
+      PA_RETURN_IF_ERROR(
+          tx.Exec("INSERT INTO synth_transactions (id, name, enabled, external, interval_s, "
+                  "timeout_s, version, created_at, updated_at) VALUES ($1, $2, 1, 1, 0, 0, 0, "
+                  "$3, $3) ON CONFLICT (id) DO NOTHING",
+                  {r.transaction_id, r.transaction_name.value_or(r.transaction_id), now})
+              .status());
+    } else {
+      version = rows.Int(0, 0);
+      if (!rows.IsNull(0, 1)) {  // a result ends a `missed` state
+        PA_RETURN_IF_ERROR(
+            tx.Exec("UPDATE synth_transactions SET missed_since = NULL WHERE id = $1",
+                    {r.transaction_id})
+                .status());
+      }
+    }
+    version_it = touched.versions.emplace(r.transaction_id, version).first;
+  }
+  std::string location = LocationOf(r);
+  if (location.empty()) {
+    auto loc_it = touched.robot_locations.find(r.robot_id);
+    if (loc_it == touched.robot_locations.end()) {
+      PA_ASSIGN_OR_RETURN(
+          storage::Rows rows,
+          tx.Query("SELECT location FROM synth_robots WHERE id = $1", {r.robot_id}));
+      loc_it = touched.robot_locations
+                   .emplace(r.robot_id, rows.empty() ? std::string() : rows.Text(0, 0))
+                   .first;
+    }
+    location = loc_it->second;
+  }
+  const std::optional<int64_t> version = SentVersion(r) ? SentVersion(r) : version_it->second;
+  const std::string status(ToString(r.status));
+  PA_ASSIGN_OR_RETURN(
+      int64_t inserted,
+      tx.Exec("INSERT INTO synth_results (run_id, seq, transaction_id, tx_version, robot_id, "
+              "location, started_at, finished_at, duration_ms, status, error_type, "
+              "error_message, received_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+              "$11, $12, $13, $14) ON CONFLICT (run_id) DO NOTHING",
+              {r.run_id, seq, r.transaction_id, version ? SqlValue(*version) : kNull, r.robot_id,
+               location, r.started_at_ms, r.finished_at_ms, r.duration_ms, status,
+               r.error ? SqlValue(r.error->type) : kNull,
+               r.error ? SqlValue(r.error->message) : kNull, now, item.doc}));
+  if (inserted == 0) return false;  // a duplicate run_id: nothing more is stored
+
+  RunRecord record{seq,
+                   now,
+                   r.transaction_id,
+                   r.robot_id,
+                   location,
+                   r.status == RunStatus::kSuccess,
+                   r.started_at_ms,
+                   r.duration_ms,
+                   {}};
+  record.steps.reserve(r.steps.size());
+  for (const ResultStep& s : r.steps) {
+    record.steps.push_back({s.index, s.name, s.started_at_ms, s.duration_ms, s.timings.dns_ms,
+                            s.timings.connect_ms, s.timings.tls_ms, s.timings.ttfb_ms,
+                            s.timings.download_ms});
+  }
+  // Steps in multi-row statements.
+  static const std::string kFullInsert = StepInsertSql(kStepsPerInsert);
+  static const std::string kOneInsert = StepInsertSql(1);
+  size_t i = 0;
+  while (i < r.steps.size()) {
+    const size_t n = r.steps.size() - i >= kStepsPerInsert ? kStepsPerInsert : 1;
+    Params params;
+    for (size_t k = i; k < i + n; ++k) {
+      const ResultStep& s = r.steps[k];
+      params.Add(r.run_id);
+      params.Add(s.index);
+      params.Add(r.transaction_id);
+      params.Add(s.name);
+      params.Add(std::string(ToString(s.status)));
+      params.Add(s.started_at_ms);
+      params.Add(s.duration_ms);
+      params.Add(Opt(s.timings.dns_ms));
+      params.Add(Opt(s.timings.connect_ms));
+      params.Add(Opt(s.timings.tls_ms));
+      params.Add(Opt(s.timings.ttfb_ms));
+      params.Add(Opt(s.timings.download_ms));
+    }
+    PA_RETURN_IF_ERROR(tx.Exec(n == kStepsPerInsert ? kFullInsert : kOneInsert, params).status());
+    i += n;
+  }
+  for (const StoredArtifact& a : item.artifacts) {
+    PA_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO synth_artifacts (id, run_id, transaction_id, step_index, filename, "
+                "content_type, size, storage_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
+                "$7, $8, $9)",
+                {a.id, r.run_id, r.transaction_id, a.step_index ? SqlValue(*a.step_index) : kNull,
+                 a.filename, a.content_type, a.size, a.storage_key, now})
+            .status());
+  }
+  auto& last = touched.robot_last[r.robot_id];
+  if (r.finished_at_ms >= last.at) last = {r.finished_at_ms, status};
+  records->push_back(std::move(record));
+  return true;
+}
+
+}  // namespace pa::synth
