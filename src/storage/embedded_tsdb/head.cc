@@ -50,10 +50,8 @@ MemSeries::AppendCounts MemSeries::Append(std::span<const Sample> samples,
                                           std::vector<Sample>* written) {
   AppendCounts counts;
   std::lock_guard lock(mu_);
-  std::vector<Sample> cache;
-  size_t cache_chunk = SIZE_MAX;
   for (const Sample& s : samples) {
-    if (AppendOne(s.t, s.v, cache, cache_chunk)) {
+    if (AppendOne(s.t, s.v)) {
       ++counts.accepted;
       if (written) written->push_back(s);
     } else {
@@ -64,14 +62,14 @@ MemSeries::AppendCounts MemSeries::Append(std::span<const Sample> samples,
   return counts;
 }
 
-bool MemSeries::AppendOne(int64_t t, double v, std::vector<Sample>& cache, size_t& cache_chunk) {
+bool MemSeries::AppendOne(int64_t t, double v) {
   if (chunks_.empty() || t > chunks_.back().maxt()) {
     if (chunks_.empty() || chunks_.back().full()) {
       if (!chunks_.empty()) chunks_.back().Seal();
       chunks_.emplace_back();
     }
-    if (cache_chunk == chunks_.size() - 1) cache_chunk = SIZE_MAX;
     chunks_.back().Append(t, v);
+    if (decoded_chunk_ == chunks_.size() - 1) decoded_.push_back({t, v});  // stays current
     return true;
   }
   // A rewrite or an out-of-order sample.
@@ -83,17 +81,13 @@ bool MemSeries::AppendOne(int64_t t, double v, std::vector<Sample>& cache, size_
     return true;
   }
   uint64_t stored = 0;
-  if (StoredBits(t, cache, cache_chunk, &stored) && stored == Bits(v)) return false;
+  if (StoredBits(t, &stored) && stored == Bits(v)) return false;
   ooo_.insert(it, {t, v});
-  if (ooo_.size() >= kOutOfOrderMerge) {
-    MergeOutOfOrder();
-    cache_chunk = SIZE_MAX;
-  }
+  if (ooo_.size() >= kOutOfOrderMerge) MergeOutOfOrder();
   return true;
 }
 
-bool MemSeries::StoredBits(int64_t t, std::vector<Sample>& cache, size_t& cache_chunk,
-                           uint64_t* bits) const {
+bool MemSeries::StoredBits(int64_t t, uint64_t* bits) {
   const auto [b, e] = Overlapping(chunks_, t, t);
   if (b == e) return false;
   const XorChunk& c = chunks_[b];
@@ -103,14 +97,14 @@ bool MemSeries::StoredBits(int64_t t, std::vector<Sample>& cache, size_t& cache_
       return true;
     }
   }
-  if (cache_chunk != b) {
-    cache.clear();
-    c.DecodeAll(&cache);
-    cache_chunk = b;
+  if (decoded_chunk_ != b) {
+    decoded_.clear();
+    c.DecodeAll(&decoded_);
+    decoded_chunk_ = b;
   }
-  const auto it = std::lower_bound(cache.begin(), cache.end(), t,
+  const auto it = std::lower_bound(decoded_.begin(), decoded_.end(), t,
                                    [](const Sample& s, int64_t t) { return s.t < t; });
-  if (it == cache.end() || it->t != t) return false;
+  if (it == decoded_.end() || it->t != t) return false;
   *bits = Bits(it->v);
   return true;
 }
@@ -127,6 +121,7 @@ void MemSeries::MergeOutOfOrder() {
   chunks_.insert(chunks_.begin() + b, std::make_move_iterator(fresh.begin()),
                  std::make_move_iterator(fresh.end()));
   ooo_.clear();
+  DropDecoded();
 }
 
 void MemSeries::UpdateStats() { num_chunks_.store(chunks_.size(), std::memory_order_relaxed); }
@@ -181,6 +176,7 @@ MemSeries::ChunkList MemSeries::Freeze() {
   if (!chunks_.empty()) chunks_.back().Seal();
   frozen_ = std::make_shared<const std::vector<XorChunk>>(std::move(chunks_));
   chunks_.clear();
+  DropDecoded();
   UpdateStats();
   return frozen_;
 }

@@ -69,9 +69,15 @@ class MemSeries {
   int idle_periods() const { return idle_periods_; }
 
  private:
-  bool AppendOne(int64_t t, double v, std::vector<Sample>& cache, size_t& cache_chunk);
+  bool AppendOne(int64_t t, double v);
   // The stored value bits at t, if any (the chunks only; ooo_ is checked by the caller).
-  bool StoredBits(int64_t t, std::vector<Sample>& cache, size_t& cache_chunk, uint64_t* bits) const;
+  bool StoredBits(int64_t t, uint64_t* bits);
+  // Forgets the decoded chunk (the chunks were rewritten or moved).
+  void DropDecoded() {
+    decoded_chunk_ = SIZE_MAX;
+    decoded_.clear();
+    decoded_.shrink_to_fit();
+  }
   void MergeOutOfOrder();
   void UpdateStats();
 
@@ -85,6 +91,13 @@ class MemSeries {
   ChunkList frozen_;              // older than chunks_ and ooo_
   std::atomic<size_t> num_chunks_{0};
   int idle_periods_ = 0;  // written by the cut only
+  // One chunk decoded, kept across appends: a sample that arrives a little late (behind the
+  // open chunk's last one) must be compared with what is stored there, and decoding the chunk
+  // again for each such sample made late-heavy series (several robots reporting the same
+  // transaction) cost most of the append time. Appends to the open chunk keep it current. Only
+  // series that receive late samples hold one (up to 120 samples).
+  std::vector<Sample> decoded_;
+  size_t decoded_chunk_ = SIZE_MAX;
 };
 
 // What a head cut produced: the series with frozen samples, sorted by labels.
