@@ -1,7 +1,10 @@
 #include "synth/metric_export.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
+#include <unordered_map>
 
 #include "base/logging.h"
 
@@ -14,7 +17,9 @@ using storage::Sample;
 using storage::SeriesSamples;
 using storage::SqlValue;
 
-constexpr int64_t kRoundLimit = 5000;  // results per round at most
+constexpr int64_t kRoundLimit = 5000;  // results per round at most (read back from the database)
+constexpr auto kRoundGather = std::chrono::milliseconds(500);
+constexpr size_t kRoundMaxQueued = 20000;
 
 // The common labels, in name order (location < robot < transaction); empty values are absent.
 struct Common {
@@ -67,39 +72,51 @@ std::string CounterKey(const RunRecord& r) {
 
 std::vector<SeriesSamples> MetricExporter::Derive(const std::vector<RunRecord>& records,
                                                   std::map<std::string, CounterState>* counters) {
-  std::map<Labels, std::vector<Sample>> series;
-  auto add = [&](Labels labels, int64_t t, double v) {
-    series[std::move(labels)].push_back({t, v});
+  // Series are found by a flat key (metric and label values joined), so that a label set is
+  // built once per series and round, not once per sample.
+  std::vector<SeriesSamples> out;
+  std::unordered_map<std::string, size_t> index;
+  std::string key;
+  using Extra = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+  auto series = [&](std::string_view metric, const RunRecord& r, Extra extra) -> size_t {
+    key.assign(metric);
+    for (const std::string* v : {&r.transaction_id, &r.robot_id, &r.location}) {
+      key += '\x1f';
+      key += *v;
+    }
+    for (const auto& e : extra) {
+      key += '\x1f';
+      key += e.second;
+    }
+    const auto [it, inserted] = index.try_emplace(key, out.size());
+    if (inserted) out.push_back({MakeLabels(metric, r, extra), {}});
+    return it->second;
   };
-  // Counters: one sample per series and storing time; a later result stored in the same
-  // millisecond raises that sample instead of adding one.
-  std::map<std::string, std::vector<Sample>*> counter_series;
+  auto add = [&](size_t i, int64_t t, double v) { out[i].samples.push_back({t, v}); };
   for (const RunRecord& r : records) {
     const std::string_view status = r.success ? "success" : "error";
-    const std::string key = CounterKey(r);
-    CounterState& c = (*counters)[key];
+    // Counters: one sample per series and storing time; a later result stored in the same
+    // millisecond raises that sample instead of adding one.
+    CounterState& c = (*counters)[CounterKey(r)];
     c.value += 1;
-    std::vector<Sample>*& own = counter_series[key];
-    if (!own) {
-      own = &series[MakeLabels("primoart_synthetic_runs_total", r, {{"status", status}})];
-    }
+    std::vector<Sample>& own =
+        out[series("primoart_synthetic_runs_total", r, {{"status", status}})].samples;
     if (r.received_at > c.last_ts) {
       c.last_ts = r.received_at;
-    } else if (own->empty() || own->back().t != c.last_ts) {
+    } else if (own.empty() || own.back().t != c.last_ts) {
       c.last_ts += 1;  // never rewrite a sample of an earlier round
     }
-    if (!own->empty() && own->back().t == c.last_ts) {
-      own->back().v = c.value;
+    if (!own.empty() && own.back().t == c.last_ts) {
+      own.back().v = c.value;
     } else {
-      own->push_back({c.last_ts, c.value});
+      own.push_back({c.last_ts, c.value});
     }
-    add(MakeLabels("primoart_synthetic_duration_seconds", r, {}), r.started_at,
-        r.duration_ms / 1000);
-    add(MakeLabels("primoart_synthetic_success", r, {}), r.started_at, r.success ? 1 : 0);
+    add(series("primoart_synthetic_duration_seconds", r, {}), r.started_at, r.duration_ms / 1000);
+    add(series("primoart_synthetic_success", r, {}), r.started_at, r.success ? 1 : 0);
     for (const RunRecord::Step& s : r.steps) {
-      const std::string index = std::to_string(s.index);
-      add(MakeLabels("primoart_synthetic_step_duration_seconds", r,
-                     {{"step", s.name}, {"step_index", index}}),
+      const std::string step_index = std::to_string(s.index);
+      add(series("primoart_synthetic_step_duration_seconds", r,
+                 {{"step", s.name}, {"step_index", step_index}}),
           s.started_at, s.duration_ms / 1000);
       const std::pair<std::string_view, const std::optional<double>*> phases[] = {
           {"dns", &s.dns_ms},
@@ -109,18 +126,15 @@ std::vector<SeriesSamples> MetricExporter::Derive(const std::vector<RunRecord>& 
           {"download", &s.download_ms}};
       for (const auto& [phase, value] : phases) {
         if (!*value) continue;
-        add(MakeLabels("primoart_synthetic_step_timing_seconds", r,
-                       {{"phase", phase}, {"step", s.name}, {"step_index", index}}),
+        add(series("primoart_synthetic_step_timing_seconds", r,
+                   {{"phase", phase}, {"step", s.name}, {"step_index", step_index}}),
             s.started_at, **value / 1000);
       }
     }
   }
-  std::vector<SeriesSamples> out;
-  out.reserve(series.size());
-  for (auto& [labels, samples] : series) {
-    std::stable_sort(samples.begin(), samples.end(),
+  for (SeriesSamples& s : out) {
+    std::stable_sort(s.samples.begin(), s.samples.end(),
                      [](const Sample& a, const Sample& b) { return a.t < b.t; });
-    out.push_back({labels, std::move(samples)});
   }
   return out;
 }
@@ -228,10 +242,9 @@ Result<std::vector<RunRecord>> MetricExporter::ReadFromDatabase(int64_t after, i
   if (records.empty()) return records;
   PA_ASSIGN_OR_RETURN(
       storage::Rows steps,
-      db_.Query("SELECT s.run_id, s.idx, s.name, s.started_at, s.duration_ms, s.dns_ms, "
-                "s.connect_ms, s.tls_ms, s.ttfb_ms, s.download_ms FROM synth_steps s "
-                "JOIN synth_results r ON r.run_id = s.run_id "
-                "WHERE r.seq > $1 AND r.seq <= $2 ORDER BY r.seq, s.idx",
+      db_.Query("SELECT run_id, idx, name, started_at, duration_ms, dns_ms, connect_ms, tls_ms, "
+                "ttfb_ms, download_ms FROM synth_steps WHERE seq > $1 AND seq <= $2 "
+                "ORDER BY seq, idx",
                 {after, records.back().seq}));
   auto opt = [&](size_t i, size_t c) {
     return steps.IsNull(i, c) ? std::nullopt : std::optional<double>(steps.Double(i, c));
@@ -311,6 +324,7 @@ Result<bool> MetricExporter::Round() {
 }
 
 void MetricExporter::Loop() {
+  pthread_setname_np(pthread_self(), "synth-export");
   auto backoff = std::chrono::milliseconds(0);
   for (;;) {
     {
@@ -320,6 +334,13 @@ void MetricExporter::Loop() {
       cv_.wait_for(lock, wait,
                    [&] { return stopping_ || (backoff.count() == 0 && !queue_.empty()); });
       if (stopping_) break;
+      // Under load, let a round gather results for a moment: each series' label set is built
+      // and looked up once per round, so fuller rounds cost much less per result. Metrics
+      // still show within about kRoundGather of their result.
+      if (backoff.count() == 0 && queue_.size() < kRoundMaxQueued) {
+        cv_.wait_for(lock, kRoundGather,
+                     [&] { return stopping_ || queue_.size() >= kRoundMaxQueued; });
+      }
     }
     auto r = Round();
     if (r.ok()) {

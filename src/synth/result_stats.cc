@@ -111,7 +111,7 @@ Response ResultsApi::Stats(Request& req) {
   // By the run's started_at (not the step's), so that steps and runs cover the same results.
   auto step_rows = db_.Query(
       "SELECT s.idx, s.name, s.status, s.duration_ms, r.started_at FROM synth_steps s "
-      "JOIN synth_results r ON r.run_id = s.run_id "
+      "JOIN synth_results r ON r.seq = s.seq "
       "WHERE r.transaction_id = $1 AND r.started_at >= $2 AND r.started_at <= $3",
       {id, range->from, range->to});
   if (!step_rows.ok()) return Response::FromStatus(step_rows.status());

@@ -1,5 +1,7 @@
 #include "synth/result_writer.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -16,11 +18,11 @@ using storage::SqlValue;
 // Steps go in multi-row INSERTs of this many rows (then one row at a time for the rest), so that
 // only two statement texts exist whatever the step counts — the statement cache stays small.
 constexpr size_t kStepsPerInsert = 10;
-constexpr int kStepColumns = 12;
+constexpr int kStepColumns = 13;
 
 std::string StepInsertSql(size_t rows) {
   std::string sql =
-      "INSERT INTO synth_steps (run_id, idx, transaction_id, name, status, started_at, "
+      "INSERT INTO synth_steps (seq, idx, run_id, transaction_id, name, status, started_at, "
       "duration_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, download_ms) VALUES ";
   int p = 1;
   for (size_t r = 0; r < rows; ++r) {
@@ -118,6 +120,7 @@ void ResultWriter::Submit(std::vector<UploadItem> items, UploadDone done) {
 }
 
 void ResultWriter::Loop() {
+  pthread_setname_np(pthread_self(), "synth-writer");
   for (;;) {
     std::vector<Unit> batch;
     {
@@ -179,7 +182,8 @@ Status ResultWriter::Store(std::vector<Unit*>& units, std::vector<std::vector<bo
   const int64_t now = clock_.NowMs();
   PA_ASSIGN_OR_RETURN(auto tx, db_.Begin());
   // Past both the newest stored result and the export cursor: a deleted newest result must not
-  // give its number to a new one that the exporter would then take as already exported.
+  // give its number to a new one that the exporter would then take as already exported. (seq is
+  // the primary key, so two instances' writers that read the same MAX conflict and retry.)
   PA_ASSIGN_OR_RETURN(
       storage::Rows max_seq,
       tx->Query("SELECT (SELECT COALESCE(MAX(seq), 0) FROM synth_results), "
@@ -284,8 +288,9 @@ Result<bool> ResultWriter::StoreItem(storage::Transaction& tx, const UploadItem&
     Params params;
     for (size_t k = i; k < i + n; ++k) {
       const ResultStep& s = r.steps[k];
-      params.Add(r.run_id);
+      params.Add(seq);
       params.Add(s.index);
+      params.Add(r.run_id);
       params.Add(r.transaction_id);
       params.Add(s.name);
       params.Add(std::string(ToString(s.status)));

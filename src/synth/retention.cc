@@ -42,7 +42,10 @@ Status DeleteRuns(storage::RelationalStore& db, storage::ArtifactStore& artifact
                   const std::vector<std::string>& runs) {
   static const std::string kSelectKeys = WithRuns("SELECT storage_key FROM synth_artifacts");
   static const std::string kDeleteArtifacts = WithRuns("DELETE FROM synth_artifacts");
-  static const std::string kDeleteSteps = WithRuns("DELETE FROM synth_steps");
+  // Steps by their key (seq), found through the results' run ids.
+  static const std::string kDeleteSteps =
+      "DELETE FROM synth_steps WHERE seq IN (SELECT seq FROM synth_results WHERE run_id IN " +
+      InList() + ")";
   static const std::string kDeleteResults = WithRuns("DELETE FROM synth_results");
 
   std::vector<std::string> keys;

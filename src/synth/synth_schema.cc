@@ -1,5 +1,8 @@
 #include "synth/synth_schema.h"
 
+#include <string>
+#include <string_view>
+
 namespace pa::synth {
 
 // Times are Unix ms. JSON documents are TEXT. Results are keyed by run_id (the idempotency key of
@@ -7,11 +10,13 @@ namespace pa::synth {
 // synth_results.seq numbers results in commit order: the results table is the outbox of the
 // derived metrics, synth_metric_export.exported_seq how far they have been exported, and
 // synth_counters the running totals of the counters as of that point (metric_export.h).
-storage::Schema SynthSchema() {
-  return {"synth",
-          {
-              {1, "transactions, robots, results, steps, artifacts, metric export",
-               R"sql(
+namespace {
+
+// Results and steps are keyed by seq, which only grows: their rows and primary-key pages are
+// appended at the end instead of landing on random pages (as a random run_id key made them do,
+// which multiplied the pages every group commit wrote). On SQLite, seq is the rowid and the steps
+// table is clustered on (seq, idx).
+constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE synth_transactions (
   id              TEXT PRIMARY KEY,
   name            TEXT NOT NULL,
@@ -50,8 +55,8 @@ CREATE TABLE synth_robots (
   last_result_status TEXT
 );
 CREATE TABLE synth_results (
-  run_id          TEXT PRIMARY KEY,
-  seq             BIGINT NOT NULL,
+  seq             @SEQ@ PRIMARY KEY,
+  run_id          TEXT NOT NULL UNIQUE,
   transaction_id  TEXT NOT NULL,
   tx_version      BIGINT,
   robot_id        TEXT NOT NULL,
@@ -67,10 +72,10 @@ CREATE TABLE synth_results (
 );
 CREATE INDEX synth_results_tx_time ON synth_results (transaction_id, started_at);
 CREATE INDEX synth_results_time ON synth_results (started_at);
-CREATE UNIQUE INDEX synth_results_seq ON synth_results (seq);
 CREATE TABLE synth_steps (
-  run_id          TEXT NOT NULL,
+  seq             BIGINT NOT NULL,
   idx             BIGINT NOT NULL,
+  run_id          TEXT NOT NULL,
   transaction_id  TEXT NOT NULL,
   name            TEXT NOT NULL,
   status          TEXT NOT NULL,
@@ -81,9 +86,8 @@ CREATE TABLE synth_steps (
   tls_ms          DOUBLE PRECISION,
   ttfb_ms         DOUBLE PRECISION,
   download_ms     DOUBLE PRECISION,
-  PRIMARY KEY (run_id, idx)
-);
-CREATE INDEX synth_steps_tx_time ON synth_steps (transaction_id, started_at);
+  PRIMARY KEY (seq, idx)
+)@STEPS_OPTIONS@;
 CREATE TABLE synth_artifacts (
   id              TEXT PRIMARY KEY,
   run_id          TEXT NOT NULL,
@@ -106,8 +110,25 @@ CREATE TABLE synth_counters (
   value           DOUBLE PRECISION NOT NULL,
   last_ts         BIGINT NOT NULL
 )
-)sql",
-               "", ""},
+)sql";
+
+std::string SchemaV1(bool sqlite) {
+  std::string sql = kSchemaV1;
+  auto put = [&](std::string_view mark, std::string_view with) {
+    sql.replace(sql.find(mark), mark.size(), with);
+  };
+  put("@SEQ@", sqlite ? "INTEGER" : "BIGINT");
+  put("@STEPS_OPTIONS@", sqlite ? " WITHOUT ROWID" : "");
+  return sql;
+}
+
+}  // namespace
+
+storage::Schema SynthSchema() {
+  return {"synth",
+          {
+              {1, "transactions, robots, results, steps, artifacts, metric export", SchemaV1(false),
+               SchemaV1(true), SchemaV1(false)},
           }};
 }
 

@@ -255,7 +255,8 @@ Response TransactionsApi::Delete(Request& req) {
   if (!tx.ok()) return Response::FromStatus(tx.status());
   // Results uploaded meanwhile go with it (their artifacts, if any, are left to the retention
   // sweep of unreferenced objects).
-  for (const char* sql : {"DELETE FROM synth_steps WHERE transaction_id = $1",
+  for (const char* sql : {"DELETE FROM synth_steps WHERE seq IN (SELECT seq FROM synth_results "
+                          "WHERE transaction_id = $1)",
                           "DELETE FROM synth_artifacts WHERE transaction_id = $1",
                           "DELETE FROM synth_results WHERE transaction_id = $1",
                           "DELETE FROM synth_transaction_versions WHERE transaction_id = $1",
