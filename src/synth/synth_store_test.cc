@@ -300,6 +300,39 @@ TEST_F(SynthStoreTest, ConcurrentUploadsShareCommitsAndGetContiguousSeq) {
   EXPECT_EQ(rows->Int(0, 2), 200);
 }
 
+TEST_F(SynthStoreTest, OverloadIs429AndAStoppedWriterIs503WithRetryAfter) {
+  // A writer that is not draining yet and holds at most one result: the second request finds
+  // the queue full.
+  ResultWriter slow(*db_, clock_, registries_.emplace_back(), {.max_queued_results = 1});
+  UploadHandler handler(slow, *artifacts_, *db_, clock_, {});
+  auto call = [&](const Json& body, std::promise<Response>* answer) {
+    Request req;
+    req.body = body.dump();
+    req.headers.Add("Content-Type", "application/json");
+    req.principal = {.kind = "token", .scopes = {"write"}};
+    handler.Handle(req, [answer](Response r) { answer->set_value(std::move(r)); });
+  };
+  std::promise<Response> first, second;
+  call(Json::array({Result("q-1"), Result("q-2")}), &first);  // queued: the queue was empty
+  call(Result("q-3"), &second);
+  Response busy = second.get_future().get();
+  EXPECT_EQ(busy.status, 429) << busy.body;
+  EXPECT_EQ(busy.headers.Get("Retry-After").value_or(""), "1");
+  slow.Start();
+  EXPECT_EQ(first.get_future().get().status, 200);
+  slow.Stop();
+  // Once stopped, uploads are refused as unavailable, and nothing is stored.
+  std::promise<Response> late;
+  call(Result("q-4"), &late);
+  Response unavailable = late.get_future().get();
+  EXPECT_EQ(unavailable.status, 503) << unavailable.body;
+  EXPECT_FALSE(unavailable.headers.Get("Retry-After").value_or("").empty());
+  auto rows = db_->Query("SELECT run_id FROM synth_results ORDER BY run_id");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->Text(1, 0), "q-2");
+}
+
 TEST_F(SynthStoreTest, DerivedMetricsMatchTheStoredResults) {
   Json batch = Json::array();
   for (int i = 0; i < 30; ++i)

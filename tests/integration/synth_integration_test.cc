@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -222,6 +223,52 @@ TEST_P(SynthIT, UploadsAsJsonAndGzipAreQueryableAndBombsAreRefused) {
       Metric(*server_, admin_,
              "count(count_over_time(primoart_synthetic_step_timing_seconds{phase=\"ttfb\"}[1h]))"),
       1);
+}
+
+TEST_P(SynthIT, ScreenshotsOfAMultipartUploadAreStoredOnS3AndServed) {
+  const char* url = std::getenv("PRIMOART_TEST_S3_URL");
+  if (!url || !*url) {
+    const char* require = std::getenv("PRIMOART_TEST_REQUIRE_SERVERS");
+    if (require && std::string(require) == "1") FAIL() << "PRIMOART_TEST_S3_URL is not set";
+    GTEST_SKIP() << "PRIMOART_TEST_S3_URL is not set (scripts/s3-test-server)";
+  }
+  // A prefix of its own in the shared test bucket: s3://bucket/<prefix>?...
+  std::string artifacts = url;
+  artifacts.insert(artifacts.find('?'), "/synth-it-" + std::to_string(NowMs()));
+  if (!StartServer({{"PRIMOART_ARTIFACTS_URL", artifacts},
+                    {"PRIMOART_S3_ACCESS_KEY", std::getenv("PRIMOART_TEST_S3_ACCESS_KEY")},
+                    {"PRIMOART_S3_SECRET_KEY", std::getenv("PRIMOART_TEST_S3_SECRET_KEY")}})) {
+    return;
+  }
+  const std::string robot = CreateToken({{"name", "r"}, {"scopes", {"robot"}}, {"robot_id", "robot-1"}});
+  Json result = Result("shot-1", "robot-1", NowMs() - 60000, false);
+  result["steps"][1]["screenshot"] = "cart.png";
+  std::string png = std::string("\x89PNG\r\n\x1a\n", 8);
+  for (int i = 0; i < 5000; ++i) png.push_back(static_cast<char>(i * 7));
+  const std::string body =
+      "--b0undary\r\nContent-Disposition: form-data; name=\"result\"\r\n"
+      "Content-Type: application/json\r\n\r\n" + result.dump() +
+      "\r\n--b0undary\r\nContent-Disposition: form-data; name=\"artifact\"; "
+      "filename=\"cart.png\"\r\nContent-Type: image/png\r\n\r\n" + png +
+      "\r\n--b0undary--\r\n";
+  auto up = server_->Request("POST", "/api/v1/transactions/results/upload", body,
+                             {{"Authorization", "Bearer " + robot},
+                              {"Content-Type", "multipart/form-data; boundary=b0undary"}});
+  ASSERT_EQ(up->status, 200) << up->body;
+  auto detail = server_->Get("/api/v1/results/shot-1", Bearer(admin_));
+  ASSERT_EQ(detail->status, 200) << detail->body;
+  const Json d = ParseBody(*detail);
+  ASSERT_EQ(d["artifacts"].size(), 1u) << d.dump();
+  EXPECT_EQ(d["artifacts"][0]["step_index"], 1);
+  const std::string link = d["steps"][1]["screenshot_url"];
+  auto image = server_->Get(link, Bearer(admin_));
+  ASSERT_EQ(image->status, 200) << image->body;
+  EXPECT_EQ(image->Header("content-type").value_or(""), "image/png");
+  EXPECT_EQ(image->body, png);
+  // Deleting the transaction deletes its artifacts.
+  auto del = server_->Request("DELETE", "/api/v1/transactions/shop.checkout", "", Bearer(admin_));
+  EXPECT_EQ(del->status, 204) << del->body;
+  EXPECT_EQ(server_->Get(link, Bearer(admin_))->status, 404);
 }
 
 TEST_P(SynthIT, EveryAcknowledgedResultSurvivesKill9UnderLoad) {
