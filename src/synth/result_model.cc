@@ -370,8 +370,10 @@ std::string_view ToString(StepStatus status) {
   return "error";
 }
 
-std::optional<TransactionResult> ParseResult(const Json& doc, int64_t now_ms,
-                                             std::string_view path_prefix, FieldErrors* errors) {
+namespace {
+
+std::optional<TransactionResult> Parse(const Json& doc, Json* movable, int64_t now_ms,
+                                       std::string_view path_prefix, FieldErrors* errors) {
   if (!doc.is_object()) {
     std::string_view at = path_prefix;
     if (!at.empty() && at.back() == '.') at.remove_suffix(1);
@@ -382,16 +384,28 @@ std::optional<TransactionResult> ParseResult(const Json& doc, int64_t now_ms,
   TransactionResult r;
   Reader(now_ms, errors).ReadRun(doc, Path{nullptr, path_prefix, -1}, &r);
   if (errors->size() != errors_before) return std::nullopt;
-  r.raw = doc;
+  r.raw = movable ? std::move(*movable) : doc;
   return r;
 }
 
-Json StoredResultJson(const TransactionResult& r) {
-  Json stored = r.raw;
-  if (!stored.is_object()) return stored;
+}  // namespace
+
+std::optional<TransactionResult> ParseResult(const Json& doc, int64_t now_ms,
+                                             std::string_view path_prefix, FieldErrors* errors) {
+  return Parse(doc, nullptr, now_ms, path_prefix, errors);
+}
+
+std::optional<TransactionResult> ParseResult(Json&& doc, int64_t now_ms,
+                                             std::string_view path_prefix, FieldErrors* errors) {
+  return Parse(doc, &doc, now_ms, path_prefix, errors);
+}
+
+void NormalizeStored(TransactionResult& r) {
+  Json& stored = r.raw;
+  if (!stored.is_object()) return;
   FillDuration(stored, r.duration_ms);
   const auto it = stored.find("steps");
-  if (it == stored.end() || !it->is_array()) return stored;
+  if (it == stored.end() || !it->is_array()) return;
   Json& steps = *it;
   for (const ResultStep& s : r.steps) {
     if (s.position >= steps.size() || !steps[s.position].is_object()) continue;
@@ -403,7 +417,15 @@ Json StoredResultJson(const TransactionResult& r) {
       step.erase("screenshot");
     }
   }
-  return stored;
+}
+
+Json StoredResultJson(const TransactionResult& r) {
+  TransactionResult copy;
+  copy.raw = r.raw;
+  copy.duration_ms = r.duration_ms;
+  copy.steps = r.steps;
+  NormalizeStored(copy);
+  return std::move(copy.raw);
 }
 
 }  // namespace pa::synth

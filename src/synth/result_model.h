@@ -132,4 +132,11 @@ std::optional<TransactionResult> ParseResult(const Json& doc, int64_t now_ms,
 // ParseResult (a `raw` that is not an object is returned unchanged). Never throws.
 Json StoredResultJson(const TransactionResult& r);
 
+// The same two without copies, for the upload path: ParseResult(std::move(doc), ...) moves `doc`
+// into `raw` when it is valid (and leaves it alone otherwise); NormalizeStored applies
+// StoredResultJson's normalisations to `r.raw` in place.
+std::optional<TransactionResult> ParseResult(Json&& doc, int64_t now_ms,
+                                             std::string_view path_prefix, FieldErrors* errors);
+void NormalizeStored(TransactionResult& r);
+
 }  // namespace pa::synth

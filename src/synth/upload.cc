@@ -146,26 +146,27 @@ void UploadHandler::Handle(Request& req, const gateway::Responder& respond) {
   const int64_t now = clock_.NowMs();
   FieldErrors errors;
   std::vector<TransactionResult> results;
-  if (doc->is_array()) {
+  const bool is_array = doc->is_array();  // before its contents move into the results
+  if (is_array) {
     if (doc->empty() || doc->size() > kMaxResultsPerRequest) {
       errors.push_back({"", "an array body holds 1 to 1000 results"});
     } else {
       results.reserve(doc->size());
       for (size_t i = 0; i < doc->size(); ++i) {
-        auto r = ParseResult((*doc)[i], now, "[" + std::to_string(i) + "].", &errors);
+        auto r = ParseResult(std::move((*doc)[i]), now, "[" + std::to_string(i) + "].", &errors);
         if (r) results.push_back(std::move(*r));
       }
     }
   } else {
     if (multipart && !doc->is_object()) {
       errors.push_back({"result", "must be one result object"});
-    } else if (auto r = ParseResult(*doc, now, "", &errors)) {
+    } else if (auto r = ParseResult(std::move(*doc), now, "", &errors)) {
       results.push_back(std::move(*r));
     }
   }
   // Screenshots name artifact parts; only multipart uploads carry them.
   for (size_t i = 0; i < results.size(); ++i) {
-    const std::string prefix = doc->is_array() ? "[" + std::to_string(i) + "]." : "";
+    const std::string prefix = is_array ? "[" + std::to_string(i) + "]." : "";
     for (size_t k = 0; k < results[i].steps.size(); ++k) {
       const ResultStep& s = results[i].steps[k];
       if (!s.screenshot) continue;
@@ -240,7 +241,8 @@ void UploadHandler::Handle(Request& req, const gateway::Responder& respond) {
     }
   }
   for (size_t i = 0; i < results.size(); ++i) {
-    items[i].doc = StoredResultJson(results[i]).dump();
+    NormalizeStored(results[i]);
+    items[i].doc = results[i].raw.dump();
     items[i].result = std::move(results[i]);
   }
   std::vector<std::string> run_ids;
