@@ -76,7 +76,7 @@ TEST(ResultQueryTest, PercentileInterpolatesBetweenClosestRanks) {
   EXPECT_FALSE(Percentile({}, 0.5).has_value());
 }
 
-TEST_F(ResultsApiTest, PagesWalkEveryResultOnceNewestFirst) {
+TEST_P(ResultsApiTest, PagesWalkEveryResultOnceNewestFirst) {
   Define("shop");
   // 23 results; started_at repeats in groups of three, so pages split groups of equal times.
   std::vector<RunSpec> specs;
@@ -112,7 +112,7 @@ TEST_F(ResultsApiTest, PagesWalkEveryResultOnceNewestFirst) {
   EXPECT_EQ(first["received_at"], FormatRfc3339Ms(kNowMs));
 }
 
-TEST_F(ResultsApiTest, FiltersAndTimeRange) {
+TEST_P(ResultsApiTest, FiltersAndTimeRange) {
   Define("shop");
   Define("other");
   StoreRuns({
@@ -166,7 +166,7 @@ TEST_F(ResultsApiTest, FiltersAndTimeRange) {
   EXPECT_EQ(b["error"], (Json{{"type", "assertion"}, {"message", "boom b"}}));
 }
 
-TEST_F(ResultsApiTest, BadParametersAre422WithTheirName) {
+TEST_P(ResultsApiTest, BadParametersAre422WithTheirName) {
   Define("shop");
   const std::string path = "/api/v1/transactions/shop/results";
   for (const char* q : {"limit=0", "limit=1001", "limit=ten", "limit=5x", "limit=-1"}) {
@@ -191,7 +191,7 @@ TEST_F(ResultsApiTest, BadParametersAre422WithTheirName) {
   EXPECT_EQ(Body(Get("/api/v1/artifacts/nope"), 404)["error"], "not_found");
 }
 
-TEST_F(ResultsApiTest, ResultDetailLinksScreenshotsAndArtifactsDownload) {
+TEST_P(ResultsApiTest, ResultDetailLinksScreenshotsAndArtifactsDownload) {
   Define("shop", true, 7);
   const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(300, '\0') + "end";
   const StoredArtifact shot = PutArtifact("01SHOT", 1, "Скриншот \"2\".png", "image/png", png);
@@ -266,7 +266,7 @@ void ExpectQuantiles(const Json& got, const std::vector<double>& v, const std::s
   }
 }
 
-TEST_F(ResultsApiTest, StatsEqualAnIndependentComputation) {
+TEST_P(ResultsApiTest, StatsEqualAnIndependentComputation) {
   Define("shop");
   std::mt19937_64 rng(20261128);
   std::uniform_real_distribution<double> duration(50, 4000);
@@ -366,7 +366,7 @@ TEST_F(ResultsApiTest, StatsEqualAnIndependentComputation) {
   EXPECT_EQ(empty["locations"], Json::array());
 }
 
-TEST_F(ResultsApiTest, StatsOfKnownDurations) {
+TEST_P(ResultsApiTest, StatsOfKnownDurations) {
   Define("shop");
   std::vector<RunSpec> specs;
   for (int i = 0; i < 4; ++i) {
@@ -387,7 +387,7 @@ TEST_F(ResultsApiTest, StatsOfKnownDurations) {
   EXPECT_EQ(s["availability_pct"], 75.0);
 }
 
-TEST_F(ResultsApiTest, OverviewStates) {
+TEST_P(ResultsApiTest, OverviewStates) {
   for (const char* id : {"a.ok", "b.failing", "c.nodata", "e.missed"}) Define(id);
   Define("d.disabled", false);
   std::vector<RunSpec> specs;
@@ -502,7 +502,7 @@ class RetentionTest : public testing::ResultsFixture {
   }
 };
 
-TEST_F(RetentionTest, DeletesExactlyTheOldResultsInBatches) {
+TEST_P(RetentionTest, DeletesExactlyTheOldResultsInBatches) {
   Define("shop");
   const int64_t cutoff = kNowMs - 7 * 24 * kHour;
   // 230 old ones (batches of 120 = IN lists of 100 + 20), in two transactions; 15 newer ones.
@@ -527,7 +527,7 @@ TEST_F(RetentionTest, DeletesExactlyTheOldResultsInBatches) {
   EXPECT_EQ(DeleteResultsBefore(*db_, *artifacts_, cutoff, 0).code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(RetentionTest, AFailedObjectDeleteKeepsTheRowsForARetry) {
+TEST_P(RetentionTest, AFailedObjectDeleteKeepsTheRowsForARetry) {
   Define("shop");
   auto runs = StoreWithArtifacts("shop", "old-", 5, kNowMs - 10 * kHour);
   StoreWithArtifacts("shop", "newest-", 1, kNowMs);
@@ -542,7 +542,7 @@ TEST_F(RetentionTest, AFailedObjectDeleteKeepsTheRowsForARetry) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM synth_results"), 1);
 }
 
-TEST_F(RetentionTest, KeepsTheNewestSeqAndUnexportedResults) {
+TEST_P(RetentionTest, KeepsTheNewestSeqAndUnexportedResults) {
   Define("shop");
   auto runs = StoreWithArtifacts("shop", "r", 6, kNowMs - 10 * kHour);  // seq 1..6, all old
   // Without an exporter cursor only the newest by seq is kept: the writer numbers after it.
@@ -555,7 +555,7 @@ TEST_F(RetentionTest, KeepsTheNewestSeqAndUnexportedResults) {
   ExpectKept(more, {"s2", "s3", "s4", "s5"});  // s0 = seq 7, s1 = seq 8
 }
 
-TEST_F(RetentionTest, DeleteTransactionDataRemovesOnlyThatTransaction) {
+TEST_P(RetentionTest, DeleteTransactionDataRemovesOnlyThatTransaction) {
   Define("shop");
   Define("blog");
   auto shop = StoreWithArtifacts("shop", "shop-", 12, kNowMs - kHour);
@@ -568,6 +568,9 @@ TEST_F(RetentionTest, DeleteTransactionDataRemovesOnlyThatTransaction) {
   EXPECT_EQ(Body(Get("/api/v1/transactions/shop/results"))["results"], Json::array());
   EXPECT_EQ(Body(Get("/api/v1/transactions/blog/results"))["results"].size(), 4u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ResultsApiTest, testing::kBackends, testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, RetentionTest, testing::kBackends, testing::BackendName);
 
 }  // namespace
 }  // namespace pa::synth

@@ -23,11 +23,11 @@
 #include "gateway/router.h"
 #include "storage/artifact_store.h"
 #include "storage/fs/fs_store.h"
-#include "storage/sqlite/sqlite_store.h"
 #include "synth/result_model.h"
 #include "synth/result_writer.h"
 #include "synth/results_api.h"
 #include "synth/synth_schema.h"
+#include "synth/test_database.h"
 
 namespace pa::synth::testing {
 
@@ -80,14 +80,15 @@ inline Json ResultDoc(const RunSpec& spec) {
   return doc;
 }
 
-class ResultsFixture : public ::testing::Test {
+class ResultsFixture : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() / ("pa-results-" + NewRequestId().substr(0, 10));
-    auto db = storage::sqlite::Open({.path = (dir_ / "synth.db").string()});
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(db).value();
-    ASSERT_TRUE(db_->Migrate({SynthSchema()}).ok());
+    db_ = OpenTestDatabase(GetParam(), dir_);
+    if (!db_) {
+      if (!IsSkipped()) FAIL() << "no database to test on";
+      return;
+    }
     auto artifacts = storage::fs::Open({.root = (dir_ / "artifacts").string()});
     ASSERT_TRUE(artifacts.ok()) << artifacts.status().ToString();
     artifacts_ = std::move(artifacts).value();
@@ -99,7 +100,7 @@ class ResultsFixture : public ::testing::Test {
   }
 
   void TearDown() override {
-    writer_->Stop();
+    if (writer_) writer_->Stop();
     writer_.reset();
     api_.reset();
     artifacts_.reset();

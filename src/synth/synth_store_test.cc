@@ -17,6 +17,7 @@
 #include "synth/metric_export.h"
 #include "synth/result_writer.h"
 #include "synth/synth_schema.h"
+#include "synth/test_database.h"
 #include "synth/upload.h"
 
 namespace pa::synth {
@@ -25,18 +26,18 @@ namespace {
 using gateway::Request;
 using gateway::Response;
 
-class SynthStoreTest : public ::testing::Test {
+class SynthStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
            ("pa-synth-test-" + std::to_string(std::random_device{}()));
     std::filesystem::create_directories(dir_);
     clock_.SetWall(std::chrono::system_clock::now());
-    auto db =
-        storage::OpenRelationalStore({.url = "sqlite://" + (dir_ / "db.sqlite").string()}, nullptr);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(*db);
-    ASSERT_TRUE(db_->Migrate({SynthSchema()}).ok());
+    db_ = testing::OpenTestDatabase(GetParam(), dir_);
+    if (!db_) {
+      if (!IsSkipped()) FAIL() << "no database to test on";
+      return;
+    }
     auto artifacts =
         storage::OpenArtifactStore({.url = "file://" + (dir_ / "artifacts").string()}, nullptr);
     ASSERT_TRUE(artifacts.ok());
@@ -137,7 +138,7 @@ class SynthStoreTest : public ::testing::Test {
   std::unique_ptr<UploadHandler> upload_;
 };
 
-TEST_F(SynthStoreTest, OneResultIsStoredWithItsStepsAndAnExternalTransaction) {
+TEST_P(SynthStoreTest, OneResultIsStoredWithItsStepsAndAnExternalTransaction) {
   Response r = Upload(Result("run-1").dump());
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Body(r), Json::parse(R"({"accepted": 1, "duplicates": 0,
@@ -151,7 +152,7 @@ TEST_F(SynthStoreTest, OneResultIsStoredWithItsStepsAndAnExternalTransaction) {
   EXPECT_EQ(tx->Text(0, 1), "Оформление заказа");
 }
 
-TEST_F(SynthStoreTest, ReuploadingStoresNothingNewAndReportsDuplicates) {
+TEST_P(SynthStoreTest, ReuploadingStoresNothingNewAndReportsDuplicates) {
   Json batch = Json::array();
   for (int i = 0; i < 100; ++i) batch.push_back(Result("dup-" + std::to_string(i), i % 7 != 0));
   Response first = Upload(batch.dump());
@@ -170,7 +171,7 @@ TEST_F(SynthStoreTest, ReuploadingStoresNothingNewAndReportsDuplicates) {
   EXPECT_EQ(Body(twice)["results"][1]["status"], "duplicate");
 }
 
-TEST_F(SynthStoreTest, EveryProblemIsListedAndNothingOfTheRequestIsStored) {
+TEST_P(SynthStoreTest, EveryProblemIsListedAndNothingOfTheRequestIsStored) {
   Json good = Result("good");
   Json bad = Result("bad");
   bad["status"] = "maybe";
@@ -191,7 +192,7 @@ TEST_F(SynthStoreTest, EveryProblemIsListedAndNothingOfTheRequestIsStored) {
   EXPECT_EQ(Count("synth_transactions"), 0);
 }
 
-TEST_F(SynthStoreTest, BadBodiesAreAnsweredByTheSpec) {
+TEST_P(SynthStoreTest, BadBodiesAreAnsweredByTheSpec) {
   EXPECT_EQ(Upload("{not json").status, 400);
   EXPECT_EQ(Upload(Result("a").dump(), "text/plain").status, 415);
   EXPECT_EQ(Upload("[]").status, 422);
@@ -229,7 +230,7 @@ std::string Multipart(const std::string& result,
   return body + "--XyZ--\r\n";
 }
 
-TEST_F(SynthStoreTest, MultipartStoresScreenshotsAndLinksThemToSteps) {
+TEST_P(SynthStoreTest, MultipartStoresScreenshotsAndLinksThemToSteps) {
   Json r = Result("mp-1", false);
   r["steps"][2]["screenshot"] = "step-2.png";
   const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "--XyZ not a boundary";
@@ -257,7 +258,7 @@ TEST_F(SynthStoreTest, MultipartStoresScreenshotsAndLinksThemToSteps) {
   EXPECT_EQ(listed->size(), 1u);
 }
 
-TEST_F(SynthStoreTest, MultipartRefusalsStoreNothing) {
+TEST_P(SynthStoreTest, MultipartRefusalsStoreNothing) {
   Json r = Result("mp-2");
   r["steps"][0]["screenshot"] = "missing.png";
   Response a =
@@ -282,7 +283,7 @@ TEST_F(SynthStoreTest, MultipartRefusalsStoreNothing) {
   EXPECT_TRUE(listed->empty());
 }
 
-TEST_F(SynthStoreTest, ConcurrentUploadsShareCommitsAndGetContiguousSeq) {
+TEST_P(SynthStoreTest, ConcurrentUploadsShareCommitsAndGetContiguousSeq) {
   std::vector<std::future<Response>> answers;
   for (int c = 0; c < 8; ++c) {
     answers.push_back(std::async(std::launch::async, [this, c] {
@@ -300,7 +301,7 @@ TEST_F(SynthStoreTest, ConcurrentUploadsShareCommitsAndGetContiguousSeq) {
   EXPECT_EQ(rows->Int(0, 2), 200);
 }
 
-TEST_F(SynthStoreTest, OverloadIs429AndAStoppedWriterIs503WithRetryAfter) {
+TEST_P(SynthStoreTest, OverloadIs429AndAStoppedWriterIs503WithRetryAfter) {
   // A writer that is not draining yet and holds at most one result: the second request finds
   // the queue full.
   ResultWriter slow(*db_, clock_, registries_.emplace_back(), {.max_queued_results = 1});
@@ -333,7 +334,7 @@ TEST_F(SynthStoreTest, OverloadIs429AndAStoppedWriterIs503WithRetryAfter) {
   EXPECT_EQ(rows->Text(1, 0), "q-2");
 }
 
-TEST_F(SynthStoreTest, DerivedMetricsMatchTheStoredResults) {
+TEST_P(SynthStoreTest, DerivedMetricsMatchTheStoredResults) {
   Json batch = Json::array();
   for (int i = 0; i < 30; ++i)
     batch.push_back(Result("m-" + std::to_string(i), i % 3 != 0, 2, 60000 + i * 1000));
@@ -355,7 +356,7 @@ TEST_F(SynthStoreTest, DerivedMetricsMatchTheStoredResults) {
       2);
 }
 
-TEST_F(SynthStoreTest, AnInterruptedExportIsNotCountedTwice) {
+TEST_P(SynthStoreTest, AnInterruptedExportIsNotCountedTwice) {
   Json batch = Json::array();
   for (int i = 0; i < 10; ++i)
     batch.push_back(Result("i-" + std::to_string(i), true, 3, 60000 + i * 1000));
@@ -377,6 +378,8 @@ TEST_F(SynthStoreTest, AnInterruptedExportIsNotCountedTwice) {
   EXPECT_EQ(QueryScalar("sum(primoart_synthetic_runs_total)"), 10);
   EXPECT_EQ(QueryScalar("count_over_time(primoart_synthetic_duration_seconds[1h])"), 10);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, SynthStoreTest, testing::kBackends, testing::BackendName);
 
 }  // namespace
 }  // namespace pa::synth
