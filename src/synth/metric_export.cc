@@ -1,6 +1,8 @@
 #include "synth/metric_export.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -325,6 +327,9 @@ Result<bool> MetricExporter::Round() {
 
 void MetricExporter::Loop() {
   pthread_setname_np(pthread_self(), "synth-export");
+  // Background work: requests waiting for their group commit go first (Linux applies a nice
+  // value to the calling thread only).
+  setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
   auto backoff = std::chrono::milliseconds(0);
   for (;;) {
     {
