@@ -253,8 +253,8 @@ Response TransactionsApi::Delete(Request& req) {
   }
   auto tx = db_.Begin();
   if (!tx.ok()) return Response::FromStatus(tx.status());
-  // Results uploaded meanwhile go with it (their artifacts, if any, are left to the retention
-  // sweep of unreferenced objects).
+  // Results uploaded meanwhile go with it; their artifact objects, if any, stay behind in the
+  // artifact store (nothing sweeps unreferenced objects yet).
   for (const char* sql : {"DELETE FROM synth_steps WHERE seq IN (SELECT seq FROM synth_results "
                           "WHERE transaction_id = $1)",
                           "DELETE FROM synth_artifacts WHERE transaction_id = $1",
