@@ -267,7 +267,8 @@ TEST(CommandLineTest, ListRolesShowsRolesAndDependencies) {
       << r.output;
   EXPECT_TRUE(std::regex_search(r.output, std::regex("\\nauth +gateway,database,authn +login")))
       << r.output;
-  EXPECT_TRUE(std::regex_search(r.output, std::regex("\\nall +gateway,auth,metrics,synth,core +every")))
+  EXPECT_TRUE(
+      std::regex_search(r.output, std::regex("\\nall +gateway,auth,metrics,synth,core +every")))
       << r.output;
 }
 

@@ -240,17 +240,19 @@ TEST_P(SynthIT, ScreenshotsOfAMultipartUploadAreStoredOnS3AndServed) {
                     {"PRIMOART_S3_SECRET_KEY", std::getenv("PRIMOART_TEST_S3_SECRET_KEY")}})) {
     return;
   }
-  const std::string robot = CreateToken({{"name", "r"}, {"scopes", {"robot"}}, {"robot_id", "robot-1"}});
+  const std::string robot =
+      CreateToken({{"name", "r"}, {"scopes", {"robot"}}, {"robot_id", "robot-1"}});
   Json result = Result("shot-1", "robot-1", NowMs() - 60000, false);
   result["steps"][1]["screenshot"] = "cart.png";
   std::string png = std::string("\x89PNG\r\n\x1a\n", 8);
   for (int i = 0; i < 5000; ++i) png.push_back(static_cast<char>(i * 7));
   const std::string body =
       "--b0undary\r\nContent-Disposition: form-data; name=\"result\"\r\n"
-      "Content-Type: application/json\r\n\r\n" + result.dump() +
+      "Content-Type: application/json\r\n\r\n" +
+      result.dump() +
       "\r\n--b0undary\r\nContent-Disposition: form-data; name=\"artifact\"; "
-      "filename=\"cart.png\"\r\nContent-Type: image/png\r\n\r\n" + png +
-      "\r\n--b0undary--\r\n";
+      "filename=\"cart.png\"\r\nContent-Type: image/png\r\n\r\n" +
+      png + "\r\n--b0undary--\r\n";
   auto up = server_->Request("POST", "/api/v1/transactions/results/upload", body,
                              {{"Authorization", "Bearer " + robot},
                               {"Content-Type", "multipart/form-data; boundary=b0undary"}});

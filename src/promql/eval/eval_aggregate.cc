@@ -149,8 +149,7 @@ class SeriesAggregator {
       for (size_t step = 0; step < steps_; ++step) {
         const Cell& c = g->cells[step];
         if (c.count == 0) continue;
-        series.points.push_back(
-            Point{start_ + static_cast<int64_t>(step) * interval_, Result(c)});
+        series.points.push_back(Point{start_ + static_cast<int64_t>(step) * interval_, Result(c)});
       }
       out.push_back(std::move(series));
     }
@@ -165,8 +164,8 @@ class SeriesAggregator {
   };
   struct GroupCells {
     LabelsId labels;
-    size_t first_step;    // the first step with an input, and
-    size_t first_series;  // the first series with an input at that step
+    size_t first_step;        // the first step with an input, and
+    size_t first_series;      // the first series with an input at that step
     std::vector<Cell> cells;  // per step
   };
 
@@ -467,9 +466,9 @@ Result<Matrix> Evaluator::EvalSeriesWiseAggregate(const AggregateExpr& a) {
   // being collected first. Their samples are still counted against max_samples as if held
   // (and released below), so the limit trips exactly where it would otherwise.
   const Expr& e = Unparen(*a.expr);
-  const std::optional<size_t> range_arg =
-      e.kind == NodeKind::kCall ? StreamableRangeArgument(static_cast<const Call&>(e))
-                                : std::nullopt;
+  const std::optional<size_t> range_arg = e.kind == NodeKind::kCall
+                                              ? StreamableRangeArgument(static_cast<const Call&>(e))
+                                              : std::nullopt;
   if (range_arg) {
     PA_RETURN_IF_ERROR(ctx_->CheckDeadline());
     PA_RETURN_IF_ERROR(EvalRangeCall(static_cast<const Call&>(e), *range_arg, &sink).status());

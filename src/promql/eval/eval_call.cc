@@ -86,8 +86,7 @@ std::optional<size_t> Evaluator::StreamableRangeArgument(const Call& c) {
   return RangeArgument(c);
 }
 
-Result<Matrix> Evaluator::EvalRangeCall(const Call& c, size_t matrix_arg,
-                                        const SeriesSink* sink) {
+Result<Matrix> Evaluator::EvalRangeCall(const Call& c, size_t matrix_arg, const SeriesSink* sink) {
   const FuncId id = c.func->id;
   // Scalar arguments have a value at every step.
   std::vector<Matrix> scalars(c.args.size());
@@ -120,8 +119,8 @@ Result<Matrix> Evaluator::EvalRangeCall(const Call& c, size_t matrix_arg,
     if (pts.empty()) return Status::Ok();
     // Without @, only steps within range + the samples' span of a sample can have a window.
     const auto steps = static_cast<uint64_t>(NumSteps());
-    const uint64_t reach = static_cast<uint64_t>(pts.back().t - pts.front().t) +
-                           static_cast<uint64_t>(range);
+    const uint64_t reach =
+        static_cast<uint64_t>(pts.back().t - pts.front().t) + static_cast<uint64_t>(range);
     out.points.reserve(at ? steps : std::min(steps, reach / static_cast<uint64_t>(interval_) + 2));
     // The deadline is checked about every kDeadlineWork samples of windows handled.
     constexpr int64_t kDeadlineWork = 4096;
@@ -166,17 +165,14 @@ Result<Matrix> Evaluator::EvalRangeCall(const Call& c, size_t matrix_arg,
     using Opt = std::optional<double>;
     switch (id) {
       case FuncId::kRate:
-        return slide(labels, pts, [](const Window& w, size_t) {
-          return ExtrapolatedRate(w, true, true);
-        });
+        return slide(labels, pts,
+                     [](const Window& w, size_t) { return ExtrapolatedRate(w, true, true); });
       case FuncId::kIncrease:
-        return slide(labels, pts, [](const Window& w, size_t) {
-          return ExtrapolatedRate(w, true, false);
-        });
+        return slide(labels, pts,
+                     [](const Window& w, size_t) { return ExtrapolatedRate(w, true, false); });
       case FuncId::kDelta:
-        return slide(labels, pts, [](const Window& w, size_t) {
-          return ExtrapolatedRate(w, false, false);
-        });
+        return slide(labels, pts,
+                     [](const Window& w, size_t) { return ExtrapolatedRate(w, false, false); });
       case FuncId::kIrate:
         return slide(labels, pts, [](const Window& w, size_t) { return InstantValue(w, true); });
       case FuncId::kIdelta:
@@ -215,9 +211,8 @@ Result<Matrix> Evaluator::EvalRangeCall(const Call& c, size_t matrix_arg,
           return Opt(sliding_quantile.Quantile(scalar_at(0, step), w.points));
         });
       case FuncId::kStddevOverTime:
-        return slide(labels, pts, [](const Window& w, size_t) {
-          return Opt(std::sqrt(StdvarOverTime(w)));
-        });
+        return slide(labels, pts,
+                     [](const Window& w, size_t) { return Opt(std::sqrt(StdvarOverTime(w))); });
       case FuncId::kStdvarOverTime:
         return slide(labels, pts, [](const Window& w, size_t) { return Opt(StdvarOverTime(w)); });
       case FuncId::kPresentOverTime:

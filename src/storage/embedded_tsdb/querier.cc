@@ -146,7 +146,8 @@ class MergedSeriesSet final : public SeriesSet {
       : snap_(std::move(snap)), entries_(std::move(entries)), mint_(mint), maxt_(maxt) {
     if (entries_.size() >= kMinSeriesForReadAhead) {
       ahead_ = std::make_unique<ReadAhead>(
-          entries_.size(), [this](size_t i, std::vector<Sample>* out) { return ReadEntry(i, out); });
+          entries_.size(),
+          [this](size_t i, std::vector<Sample>* out) { return ReadEntry(i, out); });
     }
   }
 
@@ -212,7 +213,7 @@ class MergedSeriesSet final : public SeriesSet {
   int64_t mint_, maxt_;
   int64_t pos_ = -1;
   std::vector<std::vector<Sample>> runs_;
-  std::vector<size_t> run_ends_;  // per source, the end of its samples in `out`
+  std::vector<size_t> run_ends_;      // per source, the end of its samples in `out`
   std::unique_ptr<ReadAhead> ahead_;  // last: its thread stops before the members above go
 };
 

@@ -4,8 +4,8 @@
 // with chunks overlapping [mint, maxt], and groups them by labels. SeriesSet::ReadSamples then
 // decodes only the current series' chunks — a query never materialises more than a few series at
 // a time (with 4+ series, a helper thread decodes up to 4 ahead of the consumer so that decoding
-// overlaps with evaluation) — and merges its sources, the newest winning on equal timestamps (blocks by write
-// order, then the head).
+// overlaps with evaluation) — and merges its sources, the newest winning on equal timestamps
+// (blocks by write order, then the head).
 //
 // A snapshot registers with the ReaderRegistry: once a head flush has made its blocks visible
 // it waits for the readers that started before (they cannot see those blocks) before dropping
