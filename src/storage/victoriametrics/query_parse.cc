@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "promql/syntax/go_compat.h"
 #include "storage/victoriametrics/query_api.h"
 
 namespace pa::storage::victoriametrics {
@@ -203,86 +204,10 @@ ValueType Classify(const std::vector<Token>& t, size_t begin, size_t end,
   return ValueType::kScalar;
 }
 
-void AppendUtf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xc0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xe0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  }
-}
-
-// The value of a PromQL (Go) string literal, quotes included in `lit`.
+// The value of a PromQL (Go) string literal, quotes included in `lit`: what the query answered
+// (VictoriaMetrics accepted it, so it is well-formed; the quotes are dropped otherwise).
 std::string Unquote(std::string_view lit) {
-  const char quote = lit.front();
-  std::string_view s = lit.substr(1, lit.size() - 2);
-  if (quote == '`') return std::string(s);
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\\' || i + 1 >= s.size()) {
-      out += s[i];
-      continue;
-    }
-    const char c = s[++i];
-    auto hex = [&](size_t digits) -> uint32_t {
-      uint32_t v = 0xfffd;
-      if (i + digits < s.size())
-        std::from_chars(s.data() + i + 1, s.data() + i + 1 + digits, v, 16);
-      i = std::min(i + digits, s.size());
-      return v;
-    };
-    switch (c) {
-      case 'n':
-        out += '\n';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 'a':
-        out += '\a';
-        break;
-      case 'b':
-        out += '\b';
-        break;
-      case 'f':
-        out += '\f';
-        break;
-      case 'v':
-        out += '\v';
-        break;
-      case 'x':
-        out += static_cast<char>(hex(2));
-        break;
-      case 'u':
-        AppendUtf8(out, hex(4));
-        break;
-      case 'U':
-        AppendUtf8(out, hex(8));
-        break;
-      default:
-        if (c >= '0' && c <= '7' && i + 2 < s.size()) {
-          uint32_t v = 0;
-          std::from_chars(s.data() + i, s.data() + i + 3, v, 8);
-          out += static_cast<char>(v);
-          i += 2;
-        } else {
-          out += c;  // \\, \", \'
-        }
-    }
-  }
-  return out;
+  return promql::UnquotePromString(lit).value_or(std::string(lit.substr(1, lit.size() - 2)));
 }
 
 Result<double> ParseValue(const Json& v) {
