@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#include "base/digest.h"
 #include "base/random.h"
 
 namespace pa::auth {
@@ -77,13 +78,7 @@ std::string HashToken(std::string_view token) {
       EVP_DigestFinal_ex(ctx.ctx, digest, &len) != 1 || len != 32) {
     std::abort();  // the crypto library is broken; nothing safe to do
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(64, '0');
-  for (size_t i = 0; i < 32; ++i) {
-    out[2 * i] = kHex[digest[i] >> 4];
-    out[2 * i + 1] = kHex[digest[i] & 15];
-  }
-  return out;
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), 32));
 }
 
 std::string TokenHint(std::string_view token) {

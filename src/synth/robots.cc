@@ -1,9 +1,8 @@
 #include "synth/robots.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 
+#include "base/digest.h"
 #include "base/json.h"
 #include "base/time_format.h"
 #include "gateway/api.h"
@@ -27,19 +26,6 @@ bool IsRobotId(std::string_view id) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' ||
            c == '-';
   });
-}
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
-  }
-  return out;
 }
 
 Json ParseOr(const std::string& text, Json fallback) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <sstream>
 
+#include "base/digest.h"
 #include "base/random.h"
 
 namespace pa::synth {
@@ -63,16 +64,6 @@ std::optional<std::string> Unhex(std::string_view in) {
   return out;
 }
 
-std::string Hex(std::string_view in) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : in) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
-
 Result<std::string> DecodeKey(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
     text.remove_suffix(1);
@@ -105,7 +96,7 @@ Result<SecretBox> SecretBox::Open(std::string_view key_setting, const std::strin
   // O_EXCL: of two processes starting at once, one creates the key and both read it.
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd >= 0) {
-    const std::string text = Hex(SecureRandomBytes(kKeyBytes)) + "\n";
+    const std::string text = HexEncode(SecureRandomBytes(kKeyBytes)) + "\n";
     const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
                     ::fsync(fd) == 0;
     ::close(fd);

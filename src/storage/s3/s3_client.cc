@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "base/digest.h"
 #include "base/random.h"
 #include "base/url.h"
 #include "storage/s3/s3_xml.h"
@@ -22,24 +23,6 @@ std::chrono::milliseconds Backoff(const Options& o, int retry) {
   const int64_t cap = std::max<int64_t>(base, o.retry_max_delay.count());
   const int64_t ceiling = std::min<int64_t>(cap, base << std::min(retry, 20));
   return std::chrono::milliseconds(1 + static_cast<int64_t>(FastRandom() % ceiling));
-}
-
-std::string Hex(const unsigned char* p, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    out += kHex[p[i] >> 4];
-    out += kHex[p[i] & 15];
-  }
-  return out;
-}
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  return Hex(md, len);
 }
 
 }  // namespace
