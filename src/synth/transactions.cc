@@ -3,6 +3,7 @@
 #include "base/json.h"
 #include "base/time_format.h"
 #include "gateway/api.h"
+#include "synth/api_errors.h"
 #include "synth/definition.h"
 #include "synth/retention.h"
 
@@ -19,12 +20,6 @@ using storage::SqlValue;
 constexpr const char* kColumns =
     "id, name, application, enabled, external, interval_s, timeout_s, version, definition, "
     "run_requested_at, missed_since, created_at, updated_at, secrets";
-
-Response Validation(const FieldErrors& errors) {
-  gateway::ValidationErrors v;
-  for (const FieldError& e : errors) v.Add(e.path, e.message);
-  return v.ToResponse();
-}
 
 SqlValue OptText(const std::optional<std::string>& s) { return s ? SqlValue(*s) : kNull; }
 
@@ -59,7 +54,7 @@ Parsed ParseBody(const Request& req, std::string_view path_id) {
   out.def = ParseDefinition(*doc, &errors);
   if (!errors.empty()) {
     out.def.reset();
-    out.error = Validation(errors);
+    out.error = ValidationResponse(errors);
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include "base/time_format.h"
 #include "gateway/api.h"
 #include "gateway/multipart.h"
+#include "synth/api_errors.h"
 
 namespace pa::synth {
 namespace {
@@ -41,12 +42,6 @@ std::string Extension(std::string_view media_type) {
   if (media_type == "application/har+json") return ".har";
   if (media_type == "application/json") return ".json";
   return ".txt";
-}
-
-Response Validation(const FieldErrors& errors) {
-  gateway::ValidationErrors v;
-  for (const FieldError& e : errors) v.Add(e.path, e.message);
-  return v.ToResponse();
 }
 
 Response Retryable(int status, const Status& st, int retry_after_s) {
@@ -132,7 +127,7 @@ void UploadHandler::Handle(Request& req, const gateway::Responder& respond) {
     }
     if (!result_part)
       errors.push_back({"result", "is required: a part named `result` with the JSON"});
-    if (!errors.empty()) return respond(Validation(errors));
+    if (!errors.empty()) return respond(ValidationResponse(errors));
     json_text = result_part->body;
   }
   std::string parse_error;
@@ -179,7 +174,7 @@ void UploadHandler::Handle(Request& req, const gateway::Responder& respond) {
       }
     }
   }
-  if (!errors.empty()) return respond(Validation(errors));
+  if (!errors.empty()) return respond(ValidationResponse(errors));
 
   // 3. A robot token uploads for its own robot only.
   const gateway::Principal& who = req.principal;
