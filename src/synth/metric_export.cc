@@ -20,7 +20,7 @@ using storage::SeriesSamples;
 using storage::SqlValue;
 
 constexpr int64_t kRoundLimit = 5000;  // results per round at most (read back from the database)
-constexpr auto kRoundGather = std::chrono::milliseconds(500);
+constexpr auto kRoundGather = std::chrono::milliseconds(2000);
 constexpr size_t kRoundMaxQueued = 20000;
 
 // The common labels, in name order (location < robot < transaction); empty values are absent.
