@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "base/json.h"
 #include "promql/syntax/go_compat.h"
 #include "storage/victoriametrics/query_api.h"
 
@@ -365,29 +366,9 @@ std::string MatchersToSelector(const MatcherSet& matchers) {
         out += "!~";
         break;
     }
-    out += '"';
-    for (char c : m.value) {
-      switch (c) {
-        case '\\':
-          out += "\\\\";
-          break;
-        case '"':
-          out += "\\\"";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default:
-          out += c;
-      }
-    }
-    out += '"';
+    // A JSON string literal is a valid PromQL (Go) one: the same escapes, \u00XX for the rest
+    // of the control characters. (Label values are valid UTF-8, see NormalizeLabels.)
+    AppendJsonString(out, m.value);
   }
   out += '}';
   return out;
