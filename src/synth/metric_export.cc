@@ -72,37 +72,47 @@ std::string CounterKey(const RunRecord& r) {
 
 }  // namespace
 
+size_t MetricExporter::Slot(Labels labels) {
+  series_.push_back({std::move(labels), {}});
+  return series_.size() - 1;
+}
+
 std::vector<SeriesSamples> MetricExporter::Derive(const std::vector<RunRecord>& records,
                                                   std::map<std::string, CounterState>* counters) {
-  // Series are found by a flat key (metric and label values joined), so that a label set is
-  // built once per series and round, not once per sample.
-  std::vector<SeriesSamples> out;
-  std::unordered_map<std::string, size_t> index;
-  std::string key;
-  using Extra = std::initializer_list<std::pair<std::string_view, std::string_view>>;
-  auto series = [&](std::string_view metric, const RunRecord& r, Extra extra) -> size_t {
-    key.assign(metric);
-    for (const std::string* v : {&r.transaction_id, &r.robot_id, &r.location}) {
-      key += '\x1f';
-      key += *v;
-    }
-    for (const auto& e : extra) {
-      key += '\x1f';
-      key += e.second;
-    }
-    const auto [it, inserted] = index.try_emplace(key, out.size());
-    if (inserted) out.push_back({MakeLabels(metric, r, extra), {}});
-    return it->second;
+  // A bound on the cache: label sets of series that stopped reporting are dropped by starting
+  // over (the next rounds rebuild what is still in use).
+  constexpr size_t kMaxCachedSeries = 200'000;
+  if (series_.size() > kMaxCachedSeries) {
+    groups_.clear();
+    series_.clear();
+  }
+  active_.clear();
+  auto add = [&](size_t slot, int64_t t, double v) {
+    std::vector<Sample>& samples = series_[slot].samples;
+    if (samples.empty()) active_.push_back(slot);
+    samples.push_back({t, v});
   };
-  auto add = [&](size_t i, int64_t t, double v) { out[i].samples.push_back({t, v}); };
+  static constexpr std::string_view kPhases[5] = {"dns", "connect", "tls", "ttfb", "download"};
+  std::string key;
   for (const RunRecord& r : records) {
+    key.assign(r.transaction_id);
+    key += '\x1f';
+    key += r.robot_id;
+    key += '\x1f';
+    key += r.location;
+    SeriesGroup& g = groups_[key];
     const std::string_view status = r.success ? "success" : "error";
+
     // Counters: one sample per series and storing time; a later result stored in the same
     // millisecond raises that sample instead of adding one.
     CounterState& c = (*counters)[CounterKey(r)];
     c.value += 1;
-    std::vector<Sample>& own =
-        out[series("primoart_synthetic_runs_total", r, {{"status", status}})].samples;
+    size_t& runs = g.runs[r.success ? 1 : 0];
+    if (runs == kNoSlot) {
+      runs = Slot(MakeLabels("primoart_synthetic_runs_total", r, {{"status", status}}));
+    }
+    std::vector<Sample>& own = series_[runs].samples;
+    if (own.empty()) active_.push_back(runs);
     if (r.received_at > c.last_ts) {
       c.last_ts = r.received_at;
     } else if (own.empty() || own.back().t != c.last_ts) {
@@ -113,32 +123,61 @@ std::vector<SeriesSamples> MetricExporter::Derive(const std::vector<RunRecord>& 
     } else {
       own.push_back({c.last_ts, c.value});
     }
-    add(series("primoart_synthetic_duration_seconds", r, {}), r.started_at, r.duration_ms / 1000);
-    add(series("primoart_synthetic_success", r, {}), r.started_at, r.success ? 1 : 0);
-    for (const RunRecord::Step& s : r.steps) {
+    if (g.duration == kNoSlot) {
+      g.duration = Slot(MakeLabels("primoart_synthetic_duration_seconds", r, {}));
+      g.success = Slot(MakeLabels("primoart_synthetic_success", r, {}));
+    }
+    add(g.duration, r.started_at, r.duration_ms / 1000);
+    add(g.success, r.started_at, r.success ? 1 : 0);
+    for (size_t k = 0; k < r.steps.size(); ++k) {
+      const RunRecord::Step& s = r.steps[k];
+      // Usually the same position as in the previous result of this group.
+      StepSeries* ss = nullptr;
+      if (k < g.steps.size() && g.steps[k].index == s.index && g.steps[k].name == s.name) {
+        ss = &g.steps[k];
+      } else {
+        for (StepSeries& other : g.steps) {
+          if (other.index == s.index && other.name == s.name) ss = &other;
+        }
+        if (!ss) ss = &g.steps.emplace_back(StepSeries{s.index, s.name});
+      }
       const std::string step_index = std::to_string(s.index);
-      add(series("primoart_synthetic_step_duration_seconds", r,
-                 {{"step", s.name}, {"step_index", step_index}}),
-          s.started_at, s.duration_ms / 1000);
-      const std::pair<std::string_view, const std::optional<double>*> phases[] = {
-          {"dns", &s.dns_ms},
-          {"connect", &s.connect_ms},
-          {"tls", &s.tls_ms},
-          {"ttfb", &s.ttfb_ms},
-          {"download", &s.download_ms}};
-      for (const auto& [phase, value] : phases) {
-        if (!*value) continue;
-        add(series("primoart_synthetic_step_timing_seconds", r,
-                   {{"phase", phase}, {"step", s.name}, {"step_index", step_index}}),
-            s.started_at, **value / 1000);
+      if (ss->duration == kNoSlot) {
+        ss->duration = Slot(MakeLabels("primoart_synthetic_step_duration_seconds", r,
+                                       {{"step", s.name}, {"step_index", step_index}}));
+      }
+      add(ss->duration, s.started_at, s.duration_ms / 1000);
+      const std::optional<double>* values[5] = {&s.dns_ms, &s.connect_ms, &s.tls_ms, &s.ttfb_ms,
+                                                &s.download_ms};
+      for (size_t p = 0; p < 5; ++p) {
+        if (!*values[p]) continue;
+        if (ss->phase[p] == kNoSlot) {
+          ss->phase[p] = Slot(
+              MakeLabels("primoart_synthetic_step_timing_seconds", r,
+                         {{"phase", kPhases[p]}, {"step", s.name}, {"step_index", step_index}}));
+        }
+        add(ss->phase[p], s.started_at, **values[p] / 1000);
       }
     }
   }
-  for (SeriesSamples& s : out) {
-    std::stable_sort(s.samples.begin(), s.samples.end(),
+  // The round's batch borrows the label sets; Restore gives them back after the append.
+  std::vector<SeriesSamples> out;
+  out.reserve(active_.size());
+  for (size_t slot : active_) {
+    SeriesSlot& ss = series_[slot];
+    std::stable_sort(ss.samples.begin(), ss.samples.end(),
                      [](const Sample& a, const Sample& b) { return a.t < b.t; });
+    out.push_back({std::move(ss.labels), std::move(ss.samples)});
+    ss.samples.clear();
   }
   return out;
+}
+
+void MetricExporter::Restore(std::vector<SeriesSamples>& batch) {
+  for (size_t i = 0; i < batch.size() && i < active_.size(); ++i) {
+    series_[active_[i]].labels = std::move(batch[i].labels);
+  }
+  active_.clear();
 }
 
 MetricExporter::MetricExporter(storage::RelationalStore& db, storage::MetricStore& store,
@@ -293,8 +332,10 @@ Result<bool> MetricExporter::Round() {
   if (records.empty()) return false;
   const int64_t to = records.back().seq;
   std::map<std::string, CounterState> before = counters;
-  const std::vector<SeriesSamples> samples = Derive(records, &counters);
-  PA_RETURN_IF_ERROR(store_.Append(samples).status());
+  std::vector<SeriesSamples> samples = Derive(records, &counters);
+  const Status appended = store_.Append(samples).status();
+  Restore(samples);
+  PA_RETURN_IF_ERROR(appended);
 
   PA_ASSIGN_OR_RETURN(auto tx, db_.Begin());
   PA_ASSIGN_OR_RETURN(int64_t moved, tx->Exec("UPDATE synth_metric_export SET exported_seq = $2 "

@@ -30,6 +30,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "base/clock.h"
@@ -60,15 +61,39 @@ class MetricExporter {
 
   int64_t exported_seq() const;
 
-  // The samples of `records` (in seq order), advancing `counters` (key -> {value, last_ts}).
   struct CounterState {
     double value = 0;
     int64_t last_ts = 0;
   };
-  static std::vector<storage::SeriesSamples> Derive(const std::vector<RunRecord>& records,
-                                                    std::map<std::string, CounterState>* counters);
 
  private:
+  // The series of one (transaction, robot, location): slots in series_, created on first use.
+  struct StepSeries {
+    int64_t index = 0;
+    std::string name;
+    size_t duration = kNoSlot;
+    size_t phase[5] = {kNoSlot, kNoSlot, kNoSlot, kNoSlot, kNoSlot};  // dns .. download
+  };
+  struct SeriesGroup {
+    size_t runs[2] = {kNoSlot, kNoSlot};  // runs_total{status="error"}, {status="success"}
+    size_t duration = kNoSlot, success = kNoSlot;
+    std::vector<StepSeries> steps;
+  };
+  struct SeriesSlot {
+    storage::Labels labels;
+    std::vector<storage::Sample> samples;  // this round's
+  };
+  static constexpr size_t kNoSlot = static_cast<size_t>(-1);
+
+  // The samples of `records` (in seq order), advancing `counters` (key -> {value, last_ts}).
+  // Label sets are built once per series and kept across rounds (series_), so a sample costs
+  // one look-up per result and a few comparisons, not a label set. Called under round_mu_.
+  std::vector<storage::SeriesSamples> Derive(const std::vector<RunRecord>& records,
+                                             std::map<std::string, CounterState>* counters);
+  // Gives the label sets of a Derive batch back to their slots.
+  void Restore(std::vector<storage::SeriesSamples>& batch);
+  size_t Slot(storage::Labels labels);
+
   Status LoadState();
   // One round: returns true when it exported something.
   Result<bool> Round();
@@ -89,7 +114,10 @@ class MetricExporter {
   int64_t exported_seq_ = 0;
   std::map<std::string, CounterState> counters_;
 
-  std::mutex round_mu_;  // one round at a time
+  std::mutex round_mu_;  // one round at a time; guards the series cache below
+  std::unordered_map<std::string, SeriesGroup> groups_;  // "transaction\x1frobot\x1flocation"
+  std::vector<SeriesSlot> series_;
+  std::vector<size_t> active_;  // slots with samples in the current round
   std::thread thread_;
 };
 
