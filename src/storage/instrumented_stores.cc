@@ -83,6 +83,21 @@ class InstrumentedTransaction final : public Transaction {
     OperationTimer t(m_, "database", backend_, "commit");
     return t.Finish(inner_->Commit());
   }
+  void CommitThen(std::function<void(Status)> durable) override {
+    // Timed until the commit is visible (the sync overlaps the caller's next work); a commit
+    // that could not be made durable is counted when that is known.
+    OperationTimer t(m_, "database", backend_, "commit");
+    inner_->CommitThen([m = &m_, backend = backend_, durable = std::move(durable)](Status st) {
+      if (!st.ok()) {
+        m->errors
+            ->With({"database", std::string(backend), "commit",
+                    std::string(StatusCodeName(st.code()))})
+            .Inc();
+      }
+      durable(std::move(st));
+    });
+    (void)t.Finish(Status::Ok());
+  }
 
  private:
   std::unique_ptr<Transaction> inner_;

@@ -99,6 +99,13 @@ class Transaction {
   // Returns the number of rows changed.
   virtual Result<int64_t> Exec(std::string_view sql, const Params& params = {}) = 0;
   virtual Status Commit() = 0;
+  // Commits, and calls `durable` once the commit is durable (OK) or could not be made so (the
+  // error); possibly on another thread, after this returns. The caller may begin its next
+  // transaction at once — a group-commit pipeline: the SQLite store syncs the WAL for many
+  // commits at a time while the next one is being written. Others may read the data before
+  // `durable` runs. Calls to `durable` of one store come in commit order. The default commits
+  // synchronously and calls `durable` before returning.
+  virtual void CommitThen(std::function<void(Status)> durable) { durable(Commit()); }
 };
 
 // One schema step of one component. Applied at most once, inside a single transaction together

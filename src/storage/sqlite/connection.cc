@@ -106,6 +106,25 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Ro
   return conn;
 }
 
+void Connection::OnWalCommit(std::function<void(int pages)> hook) {
+  wal_hook_ = std::move(hook);
+  sqlite3_wal_hook(db_, wal_hook_ ? &Connection::WalHook : nullptr, this);
+}
+
+int Connection::WalHook(void* self, sqlite3* /*db*/, const char* /*name*/, int pages) {
+  static_cast<Connection*>(self)->wal_hook_(pages);
+  return SQLITE_OK;
+}
+
+Result<int> Connection::Checkpoint(bool truncate) {
+  int log = 0, copied = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(
+      db_, nullptr, truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, &log,
+      &copied);
+  if (rc != SQLITE_OK) return Error(rc, "checkpoint");
+  return log < 0 ? 0 : log - copied;
+}
+
 Connection::~Connection() {
   ClearCache();
   sqlite3_close_v2(db_);

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,7 +48,18 @@ class Connection {
 
   // True while a transaction is open on this connection.
   bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+  // Calls `hook(pages in the WAL)` after each commit of this connection, instead of SQLite's
+  // automatic checkpoint (which would run on the committing thread): the owner checkpoints
+  // elsewhere. `hook` runs on the committing thread, with the connection busy; keep it short.
+  void OnWalCommit(std::function<void(int pages)> hook);
+  // Copies WAL frames into the database file (SQLITE_CHECKPOINT_PASSIVE: never waits for
+  // writers or readers; or TRUNCATE, which waits up to the busy timeout and empties the WAL).
+  // Returns the frames left in the WAL that were not copied.
+  Result<int> Checkpoint(bool truncate);
   const std::string& path() const { return path_; }
+  // Rows changed by every statement so far (sqlite3_total_changes64).
+  int64_t TotalChanges() const { return sqlite3_total_changes64(db_); }
 
  private:
   struct Cached {
@@ -78,11 +90,13 @@ class Connection {
   Status CheckParamCount(int max_param, const Params& params, std::string_view sql) const;
   Result<Rows> QueryPrepared(Prepared& p, std::string_view sql, const Params& params);
   void ClearCache();
+  static int WalHook(void* self, sqlite3* db, const char* name, int pages);
 
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  std::function<void(int)> wal_hook_;
   sqlite3* db_;
   std::string path_;
   std::unordered_map<std::string, Cached, Hash, std::equal_to<>> cache_;
