@@ -346,10 +346,12 @@ void Reader::ReadAttributes(const Json& v, const Path& at, TransactionResult* r)
 }
 
 // Sets obj["duration_ms"] to `duration_ms` when absent or null; a computed duration is whole ms.
-void FillDuration(Json& obj, double duration_ms) {
+// Returns whether it changed `obj`.
+bool FillDuration(Json& obj, double duration_ms) {
   const auto it = obj.find("duration_ms");
-  if (it != obj.end() && !it->is_null()) return;
+  if (it != obj.end() && !it->is_null()) return false;
   obj["duration_ms"] = static_cast<int64_t>(duration_ms);
+  return true;
 }
 
 }  // namespace
@@ -400,23 +402,28 @@ std::optional<TransactionResult> ParseResult(Json&& doc, int64_t now_ms,
   return Parse(doc, &doc, now_ms, path_prefix, errors);
 }
 
-void NormalizeStored(TransactionResult& r) {
+bool NormalizeStored(TransactionResult& r) {
   Json& stored = r.raw;
-  if (!stored.is_object()) return;
-  FillDuration(stored, r.duration_ms);
+  if (!stored.is_object()) return false;
+  bool changed = FillDuration(stored, r.duration_ms);
   const auto it = stored.find("steps");
-  if (it == stored.end() || !it->is_array()) return;
+  if (it == stored.end() || !it->is_array()) return changed;
   Json& steps = *it;
   for (const ResultStep& s : r.steps) {
     if (s.position >= steps.size() || !steps[s.position].is_object()) continue;
     Json& step = steps[s.position];
-    FillDuration(step, s.duration_ms);
+    changed |= FillDuration(step, s.duration_ms);
     if (s.screenshot) {
-      step["screenshot"] = *s.screenshot;
+      Json& value = step["screenshot"];
+      if (!value.is_string() || value.get_ref<const std::string&>() != *s.screenshot) {
+        value = *s.screenshot;
+        changed = true;
+      }
     } else {
-      step.erase("screenshot");
+      changed |= step.erase("screenshot") > 0;
     }
   }
+  return changed;
 }
 
 Json StoredResultJson(const TransactionResult& r) {

@@ -134,9 +134,10 @@ Json StoredResultJson(const TransactionResult& r);
 
 // The same two without copies, for the upload path: ParseResult(std::move(doc), ...) moves `doc`
 // into `raw` when it is valid (and leaves it alone otherwise); NormalizeStored applies
-// StoredResultJson's normalisations to `r.raw` in place.
+// StoredResultJson's normalisations to `r.raw` in place and returns whether it changed anything
+// (when not, the received text itself may be stored).
 std::optional<TransactionResult> ParseResult(Json&& doc, int64_t now_ms,
                                              std::string_view path_prefix, FieldErrors* errors);
-void NormalizeStored(TransactionResult& r);
+bool NormalizeStored(TransactionResult& r);
 
 }  // namespace pa::synth

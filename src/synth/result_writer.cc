@@ -39,15 +39,6 @@ SqlValue Opt(const std::optional<double>& v) { return v ? SqlValue(*v) : kNull; 
 
 std::string LocationOf(const TransactionResult& r) { return r.location.value_or(""); }
 
-// The version the run used: a robot of this project sends it as `transaction_version` (an
-// optional field beyond the spec's model); otherwise the transaction's current one.
-std::optional<int64_t> SentVersion(const TransactionResult& r) {
-  const auto it = r.raw.find("transaction_version");
-  if (it == r.raw.end() || !it->is_number_integer()) return std::nullopt;
-  const auto v = it->get<int64_t>();
-  return v > 0 ? std::optional<int64_t>(v) : std::nullopt;
-}
-
 }  // namespace
 
 // What one transaction touched, so that per-transaction/per-robot statements run once.
@@ -93,6 +84,11 @@ void ResultWriter::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  {
+    // Commits waiting for their sync answer from the store's thread, which uses this object.
+    std::unique_lock lock(mu_);
+    synced_cv_.wait(lock, [&] { return syncing_ == 0; });
+  }
   // Never started: answer what was queued.
   std::deque<Unit> left;
   {
@@ -149,18 +145,46 @@ void ResultWriter::Commit(std::vector<Unit>& batch) {
   }
   std::vector<std::vector<bool>> created;
   std::vector<RunRecord> records;
+  std::unique_ptr<storage::Transaction> tx;
   Status st;
   // A conflict on seq (another instance's writer) or a serialization failure: try again.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    st = Store(all, &created, &records);
+    st = Store(all, &created, &records, &tx);
     if (st.code() != StatusCode::kAborted && st.code() != StatusCode::kAlreadyExists) break;
   }
   if (st.ok()) {
+    // Answered once durable; meanwhile this thread goes on with the next batch (the store
+    // syncs many commits at once).
     batch_results_.Observe(static_cast<double>(results));
-    if (on_commit_ && !records.empty()) on_commit_(std::move(records));
-    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(created[i]));
+    {
+      std::lock_guard lock(mu_);
+      ++syncing_;
+    }
+    auto units = std::make_shared<std::vector<Unit>>(std::move(batch));
+    tx->CommitThen([this, units, created = std::move(created),
+                    records = std::move(records)](Status durable) mutable {
+      if (durable.ok() && on_commit_ && !records.empty()) on_commit_(std::move(records));
+      if (!durable.ok()) {
+        commits_failed_.Inc();
+        log::Get("synth")->warn("committing {} results failed: {}", created.size(),
+                                durable.ToString());
+      }
+      for (size_t i = 0; i < units->size(); ++i) {
+        if (durable.ok()) {
+          (*units)[i].done(std::move(created[i]));
+        } else {
+          (*units)[i].done(durable);
+        }
+      }
+      {
+        std::lock_guard lock(mu_);
+        --syncing_;
+      }
+      synced_cv_.notify_all();
+    });
     return;
   }
+  tx.reset();
   commits_failed_.Inc();
   if (batch.size() == 1) {
     log::Get("synth")->warn("storing {} results failed: {}", results, st.ToString());
@@ -176,9 +200,11 @@ void ResultWriter::Commit(std::vector<Unit>& batch) {
 }
 
 Status ResultWriter::Store(std::vector<Unit*>& units, std::vector<std::vector<bool>>* created,
-                           std::vector<RunRecord>* records) {
+                           std::vector<RunRecord>* records,
+                           std::unique_ptr<storage::Transaction>* out) {
   created->assign(units.size(), {});
   records->clear();
+  out->reset();
   const int64_t now = clock_.NowMs();
   PA_ASSIGN_OR_RETURN(auto tx, db_.Begin());
   // Past both the newest stored result and the export cursor: a deleted newest result must not
@@ -204,7 +230,8 @@ Status ResultWriter::Store(std::vector<Unit*>& units, std::vector<std::vector<bo
                  {robot, last.at, last.status})
             .status());
   }
-  return tx->Commit();
+  *out = std::move(tx);
+  return Status::Ok();
 }
 
 Result<bool> ResultWriter::StoreItem(storage::Transaction& tx, const UploadItem& item, int64_t seq,
@@ -250,7 +277,8 @@ Result<bool> ResultWriter::StoreItem(storage::Transaction& tx, const UploadItem&
     }
     location = loc_it->second;
   }
-  const std::optional<int64_t> version = SentVersion(r) ? SentVersion(r) : version_it->second;
+  // The version the run used: the one the robot sent, or the transaction's current one.
+  const std::optional<int64_t> version = item.sent_version ? item.sent_version : version_it->second;
   const std::string status(ToString(r.status));
   PA_ASSIGN_OR_RETURN(
       int64_t inserted,

@@ -47,8 +47,9 @@ struct StoredArtifact {
 };
 
 struct UploadItem {
-  TransactionResult result;  // validated; step screenshots already artifact ids
+  TransactionResult result;  // validated; step screenshots already artifact ids; raw not needed
   std::string doc;           // the stored JSON document
+  std::optional<int64_t> sent_version;  // `transaction_version` as the robot sent it, if valid
   std::vector<StoredArtifact> artifacts;
 };
 
@@ -65,7 +66,8 @@ class ResultWriter {
                Options options);
   ~ResultWriter();
 
-  // Called on the writer thread with the records of each commit's new results, in seq order.
+  // Called with the records of each commit's new results once they are durable, in seq order
+  // (on the writer's thread, or on the store's sync thread).
   void set_on_commit(std::function<void(std::vector<RunRecord>)> fn) { on_commit_ = std::move(fn); }
 
   void Start();
@@ -84,9 +86,10 @@ class ResultWriter {
 
   void Loop();
   void Commit(std::vector<Unit>& batch);
-  // Stores `units` in one transaction; fills `created` per unit and `records`.
+  // Writes `units` in one transaction, left uncommitted in `tx`; fills `created` per unit and
+  // `records`.
   Status Store(std::vector<Unit*>& units, std::vector<std::vector<bool>>* created,
-               std::vector<RunRecord>* records);
+               std::vector<RunRecord>* records, std::unique_ptr<storage::Transaction>* tx);
   Result<bool> StoreItem(storage::Transaction& tx, const UploadItem& item, int64_t seq, int64_t now,
                          Touched& touched, std::vector<RunRecord>* records);
 
@@ -102,6 +105,8 @@ class ResultWriter {
   std::deque<Unit> queue_;     // mu_
   size_t queued_results_ = 0;  // mu_
   bool stopping_ = false;      // mu_
+  size_t syncing_ = 0;         // mu_: commits whose durable callback has not run yet
+  std::condition_variable synced_cv_;
   bool started_ = false;
   std::thread thread_;
 };

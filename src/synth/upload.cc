@@ -68,6 +68,15 @@ void DeleteArtifacts(storage::ArtifactStore& store, const std::vector<StoredArti
   }
 }
 
+// The version the run used: a robot of this project sends it as `transaction_version` (an
+// optional field beyond the spec's model).
+std::optional<int64_t> SentVersion(const Json& raw) {
+  const auto it = raw.find("transaction_version");
+  if (it == raw.end() || !it->is_number_integer()) return std::nullopt;
+  const auto v = it->get<int64_t>();
+  return v > 0 ? std::optional<int64_t>(v) : std::nullopt;
+}
+
 }  // namespace
 
 bool IsAllowedArtifactType(std::string_view content_type) {
@@ -236,8 +245,12 @@ void UploadHandler::Handle(Request& req, const gateway::Responder& respond) {
     }
   }
   for (size_t i = 0; i < results.size(); ++i) {
-    NormalizeStored(results[i]);
-    items[i].doc = results[i].raw.dump();
+    // A single result that needs no normalisation is stored as the very text received (valid
+    // JSON, checked above): no second serialisation.
+    const bool changed = NormalizeStored(results[i]);
+    items[i].doc = changed || is_array ? results[i].raw.dump() : std::string(json_text);
+    items[i].sent_version = SentVersion(results[i].raw);
+    results[i].raw = Json();  // freed here, not on the writer's thread
     items[i].result = std::move(results[i]);
   }
   std::vector<std::string> run_ids;

@@ -210,11 +210,27 @@ TEST_P(SynthIT, UploadsAsJsonAndGzipAreQueryableAndBombsAreRefused) {
   ASSERT_EQ(one->status, 200) << one->body;
   EXPECT_EQ(ParseBody(*one)["steps"][1]["name"], "Корзина");
   EXPECT_EQ(server_->Get("/api/v1/results/run-x", Bearer(admin_))->status, 404);
+  // A single result is stored as the text received when it needs no normalisation: unknown
+  // fields kept, and the version a robot says it ran recorded.
+  Json single = Result("run-single", "robot-1", t0 + 300000, true);
+  single["duration_ms"] = 2500;
+  for (Json& step : single["steps"]) step["duration_ms"] = 1000;
+  single["transaction_version"] = 5;
+  single["vendor_extension"] = {{"k", "v"}};
+  auto up_single = server_->Request(
+      "POST", "/api/v1/transactions/results/upload", single.dump(2),
+      {{"Authorization", "Bearer " + robot}, {"Content-Type", "application/json"}});
+  ASSERT_EQ(up_single->status, 200) << up_single->body;
+  auto stored = server_->Get("/api/v1/results/run-single", Bearer(admin_));
+  ASSERT_EQ(stored->status, 200) << stored->body;
+  EXPECT_EQ(ParseBody(*stored)["tx_version"], 5);
+  EXPECT_EQ(ParseBody(*stored)["vendor_extension"]["k"], "v");
+  EXPECT_EQ(ParseBody(*stored)["steps"][1]["duration_ms"], 1000);  // as sent
 
-  // Derived metrics: 15 successes, 5 errors.
+  // Derived metrics: 16 successes (with run-single), 5 errors.
   bool exported = false;
   for (int i = 0; i < 100 && !exported; ++i) {
-    exported = Metric(*server_, admin_, "sum(primoart_synthetic_runs_total)") == 20;
+    exported = Metric(*server_, admin_, "sum(primoart_synthetic_runs_total)") == 21;
     if (!exported) std::this_thread::sleep_for(100ms);
   }
   ASSERT_TRUE(exported);
