@@ -157,8 +157,8 @@ bool Reader::ReadSteps(const Json& steps, const Path& at, const Interval* run,
     Fail(at, "must contain at least 1 step");
     return false;
   }
-  if (items.size() > kMaxSteps) {
-    Fail(at, "must contain at most " + std::to_string(kMaxSteps) + " steps (has " +
+  if (items.size() > kMaxResultSteps) {
+    Fail(at, "must contain at most " + std::to_string(kMaxResultSteps) + " steps (has " +
                  std::to_string(items.size()) + ")");
     return false;
   }

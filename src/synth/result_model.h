@@ -48,7 +48,7 @@ std::string_view ToString(RunStatus status);
 std::string_view ToString(StepStatus status);
 
 // Limits of the contract, for callers that want to say them (docs, robots).
-inline constexpr size_t kMaxSteps = 500;
+inline constexpr size_t kMaxResultSteps = 500;
 inline constexpr size_t kMaxAssertions = 100;
 inline constexpr size_t kMaxDetails = 32;
 inline constexpr size_t kMaxAttributes = 64;
