@@ -166,10 +166,16 @@ void Agent::Stop() {
   if (control_.joinable()) control_.join();
   if (scheduler_) scheduler_->Stop(std::chrono::seconds(30));
   if (uploader_) {
-    (void)uploader_->Pass();  // one last try for what the cancelled runs left
     uploader_->Stop();
+    (void)uploader_->Pass();  // one last try for what the cancelled runs left
   }
   metrics_server_.reset();
+  if (outbox_) {
+    const OutboxStats o = outbox_->stats();
+    log::Get("robot")->info(
+        "stopped after {} runs; {} left in the outbox, {} dropped, {} in dead-letter",
+        runs_total_.load(), o.entries, o.dropped_total, o.dead_letter_total);
+  }
 }
 
 bool Agent::Sleep(std::chrono::milliseconds d) {
@@ -285,6 +291,7 @@ void Agent::ApplyConfig(const Json& config) {
 }
 
 void Agent::OnResult(RunOutput out) {
+  runs_total_.fetch_add(1);
   std::string json = out.result.dump();
   if (Status st = outbox_->Put(out.run_id, json, out.artifacts); !st.ok()) {
     outbox_errors_.Inc();

@@ -85,6 +85,7 @@ class Agent {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  std::atomic<int64_t> runs_total_{0};  // since Start
   std::thread control_;
   class MetricsServer;
   std::unique_ptr<MetricsServer> metrics_server_;
