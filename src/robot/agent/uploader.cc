@@ -81,8 +81,11 @@ void Uploader::Loop() {
         // A retry is due: only stopping ends the wait early (a new result must not hurry a
         // server that asked us to back off).
         cv_.wait_for(lock, wait, [&] { return stopping_; });
-      } else {
+      } else if (outbox_.stats().entries == 0) {
         cv_.wait_for(lock, std::chrono::seconds(5), [&] { return stopping_ || woken_; });
+      } else {
+        // More is waiting (the rest of a backlog, or a refused batch's results one by one).
+        cv_.wait_for(lock, std::chrono::milliseconds(10), [&] { return stopping_; });
       }
       if (stopping_) return;
       woken_ = false;
