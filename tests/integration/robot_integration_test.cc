@@ -241,7 +241,9 @@ TEST_P(RobotIT, TransactionDefinedThroughTheApiRunsOnTheRobot) {
   };
   leave(left_name, "left-over-1", "robot-e2e");
   leave(foreign_name, "foreign-1", "robot-other");
-  auto robot = StartRobot(token, dir_.path() + "/robot");
+  const int metrics_port = FreePort();
+  auto robot = StartRobot(token, dir_.path() + "/robot",
+                          {"--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)});
 
   std::string run_id;  // of a run made now (not the left-over)
   for (int i = 0; i < 300 && run_id.empty(); ++i) {
@@ -300,6 +302,19 @@ TEST_P(RobotIT, TransactionDefinedThroughTheApiRunsOnTheRobot) {
   std::string why;
   std::getline(reason, why);
   EXPECT_NE(why.find("HTTP 403"), std::string::npos) << why << robot->Log();
+
+  // The robot's own metrics: runs by status, the browser it started, the refused upload.
+  HttpClient http;
+  auto own = http.Do({.url = "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics"});
+  ASSERT_TRUE(own.ok() && own->status == 200);
+  EXPECT_NE(own->body.find("primoart_robot_runs_total{status=\"error\"}"), std::string::npos)
+      << own->body;
+  EXPECT_NE(own->body.find("primoart_robot_browser_starts_total 1"), std::string::npos)
+      << own->body;
+  EXPECT_NE(own->body.find("primoart_robot_uploaded_results_total{outcome=\"dead_letter\"} 1"),
+            std::string::npos)
+      << own->body;
+  EXPECT_NE(own->body.find("primoart_robot_outbox_entries"), std::string::npos);
 
   EXPECT_EQ(robot->Terminate(), 0) << robot->Log();
   EXPECT_EQ(robot->Log().find("sekret-4111-1111"), std::string::npos);

@@ -94,9 +94,10 @@ class Agent::MetricsServer {
   std::thread thread_;
 };
 
-Agent::Agent(AgentConfig config, BrowserStepFn browser)
+Agent::Agent(AgentConfig config, BrowserStepFn browser, metrics::Registry& metrics)
     : config_(std::move(config)),
       browser_(std::move(browser)),
+      metrics_(metrics),
       api_({.url = config_.server,
             .token = config_.token,
             .timeout = std::chrono::seconds(30),

@@ -53,7 +53,8 @@ struct AgentConfig {
 
 class Agent {
  public:
-  Agent(AgentConfig config, BrowserStepFn browser);
+  // `metrics` holds the robot's metrics (the agent adds its own); it must outlive the agent.
+  Agent(AgentConfig config, BrowserStepFn browser, metrics::Registry& metrics);
   ~Agent();
 
   Status Start();
@@ -71,7 +72,7 @@ class Agent {
 
   const AgentConfig config_;
   const BrowserStepFn browser_;
-  metrics::Registry metrics_;
+  metrics::Registry& metrics_;
   HttpClient http_;
   ServerApi api_;
   std::unique_ptr<Outbox> outbox_;

@@ -49,6 +49,23 @@ Result<BrowserStepFn> MakeBrowserStepFn(const BrowserGlueOptions& options) {
   // runner gives each run a fresh, isolated browser context.
   auto chromium = std::make_shared<browser::Chromium>(chromium_options);
   auto runner = std::make_shared<browser::BrowserRunner>(chromium.get());
+  if (options.metrics) {
+    options.metrics->AddCollector(
+        [weak = std::weak_ptr<browser::Chromium>(chromium)](std::string& out) {
+          const auto c = weak.lock();
+          if (!c) return;
+          const browser::ChromiumStats st = c->stats();
+          const std::pair<const char*, int64_t> counters[] = {
+              {"starts", st.starts}, {"restarts", st.restarts}, {"crashes", st.crashes}};
+          for (const auto& [what, value] : counters) {
+            const std::string name = std::string("primoart_robot_browser_") + what + "_total";
+            out += "# HELP " + name + " Chromium processes: " + what +
+                   " (restarts replace a crashed, hung or recycled browser).\n";
+            out += "# TYPE " + name + " counter\n";
+            out += name + " " + std::to_string(value) + "\n";
+          }
+        });
+  }
   return BrowserStepFn([chromium, runner](const synth::Step& step, int64_t index, RunContext& ctx,
                                           const StepOptions& opts,
                                           std::vector<OutboxArtifact>* artifacts) {

@@ -3,6 +3,7 @@
 // cannot be found; the robot then runs its other steps and fails browser steps with a message.
 #pragma once
 
+#include "base/metrics.h"
 #include "base/status.h"
 #include "robot/agent/transaction_run.h"
 
@@ -10,6 +11,9 @@ namespace pa::robot {
 
 struct BrowserGlueOptions {
   bool visible = false;  // --browser-visible
+  // Where the browser's own counters go (primoart_robot_browser_starts_total,
+  // ..._restarts_total, ..._crashes_total); none when null.
+  metrics::Registry* metrics = nullptr;
 };
 
 Result<BrowserStepFn> MakeBrowserStepFn(const BrowserGlueOptions& options);

@@ -208,12 +208,13 @@ int main(int argc, char** argv) {
   if (cfg.server.empty()) return Fail("--server (or PRIMOART_ROBOT_SERVER) is required");
   if (cfg.token.empty()) return Fail("--token (or PRIMOART_ROBOT_TOKEN) is required");
 
-  auto browser = pa::robot::MakeBrowserStepFn({});
+  pa::metrics::Registry metrics;
+  auto browser = pa::robot::MakeBrowserStepFn({.metrics = &metrics});
   if (!browser.ok()) {
     pa::log::Get("robot")->warn("no browser: browser steps will fail ({})",
                                 browser.status().message());
   }
-  pa::robot::Agent agent(cfg, browser.ok() ? *browser : nullptr);
+  pa::robot::Agent agent(cfg, browser.ok() ? *browser : nullptr, metrics);
   if (auto st = agent.Start(); !st.ok()) return Fail(st.message());
   pa::log::Get("robot")->info("primoart-robot {} started: server {}, data {}", PA_VERSION,
                               cfg.server, cfg.data_dir.string());
