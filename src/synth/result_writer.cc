@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <set>
 
 #include "base/logging.h"
 
@@ -36,6 +37,45 @@ std::string StepInsertSql(size_t rows) {
 }
 
 SqlValue Opt(const std::optional<double>& v) { return v ? SqlValue(*v) : kNull; }
+
+// Statements over a variable number of rows go in chunks of these sizes (greedy), so that few
+// statement texts exist (the prepared-statement caches stay small) and a batch needs few round
+// trips to PostgreSQL.
+constexpr size_t kChunks[] = {64, 16, 4, 1};
+
+size_t NextChunk(size_t left) {
+  for (size_t c : kChunks) {
+    if (left >= c) return c;
+  }
+  return 0;
+}
+
+// "$first, $first+1, ..." for `n` parameters.
+std::string Placeholders(size_t n, int first = 1) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) out += ", ";
+    out += "$" + std::to_string(first + static_cast<int>(i));
+  }
+  return out;
+}
+
+// UPDATE of the robots' last result, `rows` robots at once (portable: UPDATE ... FROM VALUES
+// works on SQLite >= 3.33 and PostgreSQL; VALUES columns are column1.. on both).
+std::string RobotUpdateSql(size_t rows) {
+  std::string sql =
+      "UPDATE synth_robots SET last_result_at = v.column2, last_result_status = v.column3 "
+      "FROM (VALUES ";
+  for (size_t r = 0; r < rows; ++r) {
+    const int p = static_cast<int>(r) * 3 + 1;
+    sql += (r == 0 ? "" : ", ") + std::string("(CAST($") + std::to_string(p) + " AS TEXT), CAST($" +
+           std::to_string(p + 1) + " AS BIGINT), CAST($" + std::to_string(p + 2) + " AS TEXT))";
+  }
+  sql +=
+      ") AS v WHERE synth_robots.id = v.column1 AND (synth_robots.last_result_at IS NULL OR "
+      "synth_robots.last_result_at <= v.column2)";
+  return sql;
+}
 
 std::string LocationOf(const TransactionResult& r) { return r.location.value_or(""); }
 
@@ -216,6 +256,7 @@ Status ResultWriter::Store(std::vector<Unit*>& units, std::vector<std::vector<bo
                 "(SELECT COALESCE(MAX(exported_seq), 0) FROM synth_metric_export)"));
   int64_t seq = std::max(max_seq.Int(0, 0), max_seq.Int(0, 1));
   Touched touched;
+  PA_RETURN_IF_ERROR(Prefetch(*tx, units, now, touched));
   for (size_t u = 0; u < units.size(); ++u) {
     for (const UploadItem& item : units[u]->items) {
       PA_ASSIGN_OR_RETURN(bool stored, StoreItem(*tx, item, seq + 1, now, touched, records));
@@ -223,14 +264,89 @@ Status ResultWriter::Store(std::vector<Unit*>& units, std::vector<std::vector<bo
       (*created)[u].push_back(stored);
     }
   }
-  for (const auto& [robot, last] : touched.robot_last) {
-    PA_RETURN_IF_ERROR(
-        tx->Exec("UPDATE synth_robots SET last_result_at = $2, last_result_status = $3 "
-                 "WHERE id = $1 AND (last_result_at IS NULL OR last_result_at <= $2)",
-                 {robot, last.at, last.status})
-            .status());
+  // The robots' newest results, a chunk of robots per statement.
+  auto robot = touched.robot_last.begin();
+  for (size_t left = touched.robot_last.size(); left > 0;) {
+    const size_t n = NextChunk(left);
+    static const std::map<size_t, std::string> kRobotSql = [] {
+      std::map<size_t, std::string> m;
+      for (size_t c : kChunks) m[c] = RobotUpdateSql(c);
+      return m;
+    }();
+    Params params;
+    for (size_t i = 0; i < n; ++i, ++robot) {
+      params.Add(robot->first);
+      params.Add(robot->second.at);
+      params.Add(robot->second.status);
+    }
+    PA_RETURN_IF_ERROR(tx->Exec(kRobotSql.at(n), params).status());
+    left -= n;
   }
   *out = std::move(tx);
+  return Status::Ok();
+}
+
+Status ResultWriter::Prefetch(storage::Transaction& tx, const std::vector<Unit*>& units,
+                              int64_t now, Touched& touched) {
+  // The transactions of the batch (their current versions; `external` ones created on first
+  // sight; a `missed` state ended) and the registered locations of robots whose results name
+  // none — a chunk of ids per statement instead of one statement per id.
+  std::map<std::string, const TransactionResult*> transactions;
+  std::set<std::string> robots;
+  for (const Unit* u : units) {
+    for (const UploadItem& item : u->items) {
+      transactions.emplace(item.result.transaction_id, &item.result);
+      if (LocationOf(item.result).empty()) robots.insert(item.result.robot_id);
+    }
+  }
+  std::vector<std::string> missed;
+  auto ids = transactions.begin();
+  for (size_t left = transactions.size(); left > 0;) {
+    const size_t n = NextChunk(left);
+    Params params;
+    for (size_t i = 0; i < n; ++i, ++ids) params.Add(ids->first);
+    PA_ASSIGN_OR_RETURN(
+        storage::Rows rows,
+        tx.Query("SELECT id, version, missed_since FROM synth_transactions WHERE id IN (" +
+                     Placeholders(n) + ")",
+                 params));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      touched.versions[rows.Text(i, 0)] = rows.Int(i, 1);
+      if (!rows.IsNull(i, 2)) missed.push_back(rows.Text(i, 0));
+    }
+    left -= n;
+  }
+  for (const auto& [id, r] : transactions) {
+    if (touched.versions.contains(id)) continue;
+    PA_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO synth_transactions (id, name, enabled, external, interval_s, "
+                "timeout_s, version, created_at, updated_at) VALUES ($1, $2, 1, 1, 0, 0, 0, "
+                "$3, $3) ON CONFLICT (id) DO NOTHING",
+                {id, r->transaction_name.value_or(id), now})
+            .status());
+    touched.versions[id] = std::nullopt;
+  }
+  for (const std::string& id : missed) {  // a result ends a `missed` state
+    PA_RETURN_IF_ERROR(
+        tx.Exec("UPDATE synth_transactions SET missed_since = NULL WHERE id = $1", {id}).status());
+  }
+  auto rid = robots.begin();
+  for (size_t left = robots.size(); left > 0;) {
+    const size_t n = NextChunk(left);
+    Params params;
+    for (size_t i = 0; i < n; ++i, ++rid) {
+      params.Add(*rid);
+      touched.robot_locations[*rid] = "";  // unregistered robots have none
+    }
+    PA_ASSIGN_OR_RETURN(
+        storage::Rows rows,
+        tx.Query("SELECT id, location FROM synth_robots WHERE id IN (" + Placeholders(n) + ")",
+                 params));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      touched.robot_locations[rows.Text(i, 0)] = rows.IsNull(i, 1) ? "" : rows.Text(i, 1);
+    }
+    left -= n;
+  }
   return Status::Ok();
 }
 
@@ -238,47 +354,12 @@ Result<bool> ResultWriter::StoreItem(storage::Transaction& tx, const UploadItem&
                                      int64_t now, Touched& touched,
                                      std::vector<RunRecord>* records) {
   const TransactionResult& r = item.result;
-  // The transaction: known (its current version), or created as `external` on first sight.
-  auto version_it = touched.versions.find(r.transaction_id);
-  if (version_it == touched.versions.end()) {
-    PA_ASSIGN_OR_RETURN(
-        storage::Rows rows,
-        tx.Query("SELECT version, missed_since FROM synth_transactions WHERE id = $1",
-                 {r.transaction_id}));
-    std::optional<int64_t> version;
-    if (rows.empty()) {
-      PA_RETURN_IF_ERROR(
-          tx.Exec("INSERT INTO synth_transactions (id, name, enabled, external, interval_s, "
-                  "timeout_s, version, created_at, updated_at) VALUES ($1, $2, 1, 1, 0, 0, 0, "
-                  "$3, $3) ON CONFLICT (id) DO NOTHING",
-                  {r.transaction_id, r.transaction_name.value_or(r.transaction_id), now})
-              .status());
-    } else {
-      version = rows.Int(0, 0);
-      if (!rows.IsNull(0, 1)) {  // a result ends a `missed` state
-        PA_RETURN_IF_ERROR(
-            tx.Exec("UPDATE synth_transactions SET missed_since = NULL WHERE id = $1",
-                    {r.transaction_id})
-                .status());
-      }
-    }
-    version_it = touched.versions.emplace(r.transaction_id, version).first;
-  }
+  // Prefetch looked up (or created) every transaction and robot of the batch.
+  const std::optional<int64_t> current = touched.versions.at(r.transaction_id);
   std::string location = LocationOf(r);
-  if (location.empty()) {
-    auto loc_it = touched.robot_locations.find(r.robot_id);
-    if (loc_it == touched.robot_locations.end()) {
-      PA_ASSIGN_OR_RETURN(
-          storage::Rows rows,
-          tx.Query("SELECT location FROM synth_robots WHERE id = $1", {r.robot_id}));
-      loc_it = touched.robot_locations
-                   .emplace(r.robot_id, rows.empty() ? std::string() : rows.Text(0, 0))
-                   .first;
-    }
-    location = loc_it->second;
-  }
+  if (location.empty()) location = touched.robot_locations.at(r.robot_id);
   // The version the run used: the one the robot sent, or the transaction's current one.
-  const std::optional<int64_t> version = item.sent_version ? item.sent_version : version_it->second;
+  const std::optional<int64_t> version = item.sent_version ? item.sent_version : current;
   const std::string status(ToString(r.status));
   PA_ASSIGN_OR_RETURN(
       int64_t inserted,

@@ -90,6 +90,9 @@ class ResultWriter {
   // `records`.
   Status Store(std::vector<Unit*>& units, std::vector<std::vector<bool>>* created,
                std::vector<RunRecord>* records, std::unique_ptr<storage::Transaction>* tx);
+  // Looks up (and creates) what the batch's results refer to, into `touched`.
+  Status Prefetch(storage::Transaction& tx, const std::vector<Unit*>& units, int64_t now,
+                  Touched& touched);
   Result<bool> StoreItem(storage::Transaction& tx, const UploadItem& item, int64_t seq, int64_t now,
                          Touched& touched, std::vector<RunRecord>* records);
 

@@ -187,6 +187,13 @@ TEST_P(RobotsTest, MissedAfterThreeIntervalsWhileAnOnlineRobotIsAssignedClearedB
   ASSERT_TRUE(done.get_future().get());
   writer.Stop();
   EXPECT_FALSE(MissedSince("t"));
+  // The robot's last result is the one it just uploaded.
+  auto robot =
+      db_->Query("SELECT last_result_at, last_result_status FROM synth_robots WHERE id = 'r1'", {});
+  ASSERT_TRUE(robot.ok()) << robot.status().ToString();
+  ASSERT_EQ(robot->size(), 1u);
+  EXPECT_EQ(robot->Int(0, 0), t0 + 1000);
+  EXPECT_EQ(robot->Text(0, 1), "success");
   // With the robot gone offline, a silent transaction is not missed (nobody could run it).
   clock_.Advance(std::chrono::minutes(10));
   ASSERT_TRUE(robots_->DetectMissedRuns().ok());
