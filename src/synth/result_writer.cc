@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "base/logging.h"
@@ -16,25 +17,28 @@ using storage::kNull;
 using storage::Params;
 using storage::SqlValue;
 
-// Steps go in multi-row INSERTs of this many rows (then one row at a time for the rest), so that
-// only two statement texts exist whatever the step counts — the statement cache stays small.
-constexpr size_t kStepsPerInsert = 10;
 constexpr int kStepColumns = 13;
+constexpr int kResultColumns = 14;
 
-std::string StepInsertSql(size_t rows) {
-  std::string sql =
-      "INSERT INTO synth_steps (seq, idx, run_id, transaction_id, name, status, started_at, "
-      "duration_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, download_ms) VALUES ";
+// A multi-row INSERT of `rows` rows of `columns` parameters each.
+std::string InsertSql(std::string_view head, size_t rows, int columns) {
+  std::string sql(head);
+  sql += " VALUES ";
   int p = 1;
   for (size_t r = 0; r < rows; ++r) {
     sql += r == 0 ? "(" : ", (";
-    for (int c = 0; c < kStepColumns; ++c) {
-      sql += (c == 0 ? "$" : ", $") + std::to_string(p++);
-    }
+    for (int c = 0; c < columns; ++c) sql += (c == 0 ? "$" : ", $") + std::to_string(p++);
     sql += ")";
   }
   return sql;
 }
+
+constexpr std::string_view kResultInsert =
+    "INSERT INTO synth_results (run_id, seq, transaction_id, tx_version, robot_id, location, "
+    "started_at, finished_at, duration_ms, status, error_type, error_message, received_at, doc)";
+constexpr std::string_view kStepInsert =
+    "INSERT INTO synth_steps (seq, idx, run_id, transaction_id, name, status, started_at, "
+    "duration_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, download_ms)";
 
 SqlValue Opt(const std::optional<double>& v) { return v ? SqlValue(*v) : kNull; }
 
@@ -48,6 +52,16 @@ size_t NextChunk(size_t left) {
     if (left >= c) return c;
   }
   return 0;
+}
+
+// The statement for each chunk size, made once.
+const std::string& ChunkSql(std::string_view head, int columns, size_t rows) {
+  static std::mutex mu;
+  static std::map<std::pair<std::string, size_t>, std::string> cache;
+  std::lock_guard lock(mu);
+  auto [it, fresh] = cache.try_emplace({std::string(head), rows});
+  if (fresh) it->second = InsertSql(head, rows, columns);
+  return it->second;
 }
 
 // "$first, $first+1, ..." for `n` parameters.
@@ -257,13 +271,36 @@ Status ResultWriter::Store(std::vector<Unit*>& units, std::vector<std::vector<bo
   int64_t seq = std::max(max_seq.Int(0, 0), max_seq.Int(0, 1));
   Touched touched;
   PA_RETURN_IF_ERROR(Prefetch(*tx, units, now, touched));
-  for (size_t u = 0; u < units.size(); ++u) {
-    for (const UploadItem& item : units[u]->items) {
-      PA_ASSIGN_OR_RETURN(bool stored, StoreItem(*tx, item, seq + 1, now, touched, records));
-      if (stored) ++seq;
-      (*created)[u].push_back(stored);
+  // Which results are new: neither stored already (a chunk of run ids per query) nor earlier
+  // in this batch. Another instance storing the same run id meanwhile makes the INSERT fail on
+  // the unique key (kAlreadyExists), and the batch is tried again.
+  std::set<std::string> known;
+  {
+    std::vector<const std::string*> ids;
+    for (const Unit* u : units) {
+      for (const UploadItem& item : u->items) ids.push_back(&item.result.run_id);
+    }
+    for (size_t at = 0; at < ids.size();) {
+      const size_t n = NextChunk(ids.size() - at);
+      Params params;
+      for (size_t i = 0; i < n; ++i) params.Add(*ids[at + i]);
+      PA_ASSIGN_OR_RETURN(
+          storage::Rows rows,
+          tx->Query("SELECT run_id FROM synth_results WHERE run_id IN (" + Placeholders(n) + ")",
+                    params));
+      for (size_t i = 0; i < rows.size(); ++i) known.insert(rows.Text(i, 0));
+      at += n;
     }
   }
+  std::vector<NewResult> fresh;
+  for (size_t u = 0; u < units.size(); ++u) {
+    for (const UploadItem& item : units[u]->items) {
+      const bool stored = known.insert(item.result.run_id).second;
+      (*created)[u].push_back(stored);
+      if (stored) fresh.push_back(Describe(item, ++seq, touched));
+    }
+  }
+  PA_RETURN_IF_ERROR(InsertResults(*tx, fresh, now, touched, records));
   // The robots' newest results, a chunk of robots per statement.
   auto robot = touched.robot_last.begin();
   for (size_t left = touched.robot_last.size(); left > 0;) {
@@ -350,54 +387,59 @@ Status ResultWriter::Prefetch(storage::Transaction& tx, const std::vector<Unit*>
   return Status::Ok();
 }
 
-Result<bool> ResultWriter::StoreItem(storage::Transaction& tx, const UploadItem& item, int64_t seq,
-                                     int64_t now, Touched& touched,
-                                     std::vector<RunRecord>* records) {
+ResultWriter::NewResult ResultWriter::Describe(const UploadItem& item, int64_t seq,
+                                               const Touched& touched) {
   const TransactionResult& r = item.result;
-  // Prefetch looked up (or created) every transaction and robot of the batch.
-  const std::optional<int64_t> current = touched.versions.at(r.transaction_id);
-  std::string location = LocationOf(r);
-  if (location.empty()) location = touched.robot_locations.at(r.robot_id);
-  // The version the run used: the one the robot sent, or the transaction's current one.
-  const std::optional<int64_t> version = item.sent_version ? item.sent_version : current;
-  const std::string status(ToString(r.status));
-  PA_ASSIGN_OR_RETURN(
-      int64_t inserted,
-      tx.Exec("INSERT INTO synth_results (run_id, seq, transaction_id, tx_version, robot_id, "
-              "location, started_at, finished_at, duration_ms, status, error_type, "
-              "error_message, received_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-              "$11, $12, $13, $14) ON CONFLICT (run_id) DO NOTHING",
-              {r.run_id, seq, r.transaction_id, version ? SqlValue(*version) : kNull, r.robot_id,
-               location, r.started_at_ms, r.finished_at_ms, r.duration_ms, status,
-               r.error ? SqlValue(r.error->type) : kNull,
-               r.error ? SqlValue(r.error->message) : kNull, now, item.doc}));
-  if (inserted == 0) return false;  // a duplicate run_id: nothing more is stored
+  NewResult n{&item, seq, LocationOf(r), item.sent_version};
+  // Prefetch looked up (or created) every transaction and robot of the batch. The version the
+  // run used: the one the robot sent, or the transaction's current one.
+  if (n.location.empty()) n.location = touched.robot_locations.at(r.robot_id);
+  if (!n.version) n.version = touched.versions.at(r.transaction_id);
+  return n;
+}
 
-  RunRecord record{seq,
-                   now,
-                   r.transaction_id,
-                   r.robot_id,
-                   location,
-                   r.status == RunStatus::kSuccess,
-                   r.started_at_ms,
-                   r.duration_ms,
-                   {}};
-  record.steps.reserve(r.steps.size());
-  for (const ResultStep& s : r.steps) {
-    record.steps.push_back({s.index, s.name, s.started_at_ms, s.duration_ms, s.timings.dns_ms,
-                            s.timings.connect_ms, s.timings.tls_ms, s.timings.ttfb_ms,
-                            s.timings.download_ms});
-  }
-  // Steps in multi-row statements.
-  static const std::string kFullInsert = StepInsertSql(kStepsPerInsert);
-  static const std::string kOneInsert = StepInsertSql(1);
-  size_t i = 0;
-  while (i < r.steps.size()) {
-    const size_t n = r.steps.size() - i >= kStepsPerInsert ? kStepsPerInsert : 1;
+Status ResultWriter::InsertResults(storage::Transaction& tx, const std::vector<NewResult>& fresh,
+                                   int64_t now, Touched& touched, std::vector<RunRecord>* records) {
+  // The results, a chunk of rows per statement.
+  for (size_t at = 0; at < fresh.size();) {
+    const size_t n = NextChunk(fresh.size() - at);
     Params params;
-    for (size_t k = i; k < i + n; ++k) {
-      const ResultStep& s = r.steps[k];
-      params.Add(seq);
+    for (size_t i = at; i < at + n; ++i) {
+      const TransactionResult& r = fresh[i].item->result;
+      params.Add(r.run_id);
+      params.Add(fresh[i].seq);
+      params.Add(r.transaction_id);
+      params.Add(fresh[i].version ? SqlValue(*fresh[i].version) : kNull);
+      params.Add(r.robot_id);
+      params.Add(fresh[i].location);
+      params.Add(r.started_at_ms);
+      params.Add(r.finished_at_ms);
+      params.Add(r.duration_ms);
+      params.Add(std::string(ToString(r.status)));
+      params.Add(r.error ? SqlValue(r.error->type) : kNull);
+      params.Add(r.error ? SqlValue(r.error->message) : kNull);
+      params.Add(now);
+      params.Add(fresh[i].item->doc);
+    }
+    PA_RETURN_IF_ERROR(tx.Exec(ChunkSql(kResultInsert, kResultColumns, n), params).status());
+    at += n;
+  }
+  // Their steps, likewise, across results.
+  struct StepRef {
+    const NewResult* result;
+    const ResultStep* step;
+  };
+  std::vector<StepRef> steps;
+  for (const NewResult& f : fresh) {
+    for (const ResultStep& s : f.item->result.steps) steps.push_back({&f, &s});
+  }
+  for (size_t at = 0; at < steps.size();) {
+    const size_t n = NextChunk(steps.size() - at);
+    Params params;
+    for (size_t i = at; i < at + n; ++i) {
+      const TransactionResult& r = steps[i].result->item->result;
+      const ResultStep& s = *steps[i].step;
+      params.Add(steps[i].result->seq);
       params.Add(s.index);
       params.Add(r.run_id);
       params.Add(r.transaction_id);
@@ -411,22 +453,34 @@ Result<bool> ResultWriter::StoreItem(storage::Transaction& tx, const UploadItem&
       params.Add(Opt(s.timings.ttfb_ms));
       params.Add(Opt(s.timings.download_ms));
     }
-    PA_RETURN_IF_ERROR(tx.Exec(n == kStepsPerInsert ? kFullInsert : kOneInsert, params).status());
-    i += n;
+    PA_RETURN_IF_ERROR(tx.Exec(ChunkSql(kStepInsert, kStepColumns, n), params).status());
+    at += n;
   }
-  for (const StoredArtifact& a : item.artifacts) {
-    PA_RETURN_IF_ERROR(
-        tx.Exec("INSERT INTO synth_artifacts (id, run_id, transaction_id, step_index, filename, "
-                "content_type, size, storage_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
-                "$7, $8, $9)",
-                {a.id, r.run_id, r.transaction_id, a.step_index ? SqlValue(*a.step_index) : kNull,
-                 a.filename, a.content_type, a.size, a.storage_key, now})
-            .status());
+  for (const NewResult& f : fresh) {
+    const TransactionResult& r = f.item->result;
+    for (const StoredArtifact& a : f.item->artifacts) {
+      PA_RETURN_IF_ERROR(
+          tx.Exec("INSERT INTO synth_artifacts (id, run_id, transaction_id, step_index, "
+                  "filename, content_type, size, storage_key, created_at) VALUES ($1, $2, $3, "
+                  "$4, $5, $6, $7, $8, $9)",
+                  {a.id, r.run_id, r.transaction_id, a.step_index ? SqlValue(*a.step_index) : kNull,
+                   a.filename, a.content_type, a.size, a.storage_key, now})
+              .status());
+    }
+    RunRecord record{f.seq,           now,           r.transaction_id,
+                     r.robot_id,      f.location,    r.status == RunStatus::kSuccess,
+                     r.started_at_ms, r.duration_ms, {}};
+    record.steps.reserve(r.steps.size());
+    for (const ResultStep& s : r.steps) {
+      record.steps.push_back({s.index, s.name, s.started_at_ms, s.duration_ms, s.timings.dns_ms,
+                              s.timings.connect_ms, s.timings.tls_ms, s.timings.ttfb_ms,
+                              s.timings.download_ms});
+    }
+    records->push_back(std::move(record));
+    auto& last = touched.robot_last[r.robot_id];
+    if (r.finished_at_ms >= last.at) last = {r.finished_at_ms, std::string(ToString(r.status))};
   }
-  auto& last = touched.robot_last[r.robot_id];
-  if (r.finished_at_ms >= last.at) last = {r.finished_at_ms, status};
-  records->push_back(std::move(record));
-  return true;
+  return Status::Ok();
 }
 
 }  // namespace pa::synth

@@ -93,8 +93,18 @@ class ResultWriter {
   // Looks up (and creates) what the batch's results refer to, into `touched`.
   Status Prefetch(storage::Transaction& tx, const std::vector<Unit*>& units, int64_t now,
                   Touched& touched);
-  Result<bool> StoreItem(storage::Transaction& tx, const UploadItem& item, int64_t seq, int64_t now,
-                         Touched& touched, std::vector<RunRecord>* records);
+  // A result of the batch that is stored now, with what its row needs.
+  struct NewResult {
+    const UploadItem* item;
+    int64_t seq;
+    std::string location;
+    std::optional<int64_t> version;
+  };
+  static NewResult Describe(const UploadItem& item, int64_t seq, const Touched& touched);
+  // The rows of `fresh` (results, steps, artifacts) in chunked multi-row statements; fills
+  // `records` and the robots' newest results.
+  static Status InsertResults(storage::Transaction& tx, const std::vector<NewResult>& fresh,
+                              int64_t now, Touched& touched, std::vector<RunRecord>* records);
 
   storage::RelationalStore& db_;
   Clock& clock_;
