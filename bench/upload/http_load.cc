@@ -18,6 +18,8 @@
 #include <deque>
 #include <string_view>
 
+#include "base/strings.h"
+
 namespace pa::bench {
 namespace {
 
@@ -36,17 +38,6 @@ struct Response {
 };
 
 enum class Parse { kIncomplete, kComplete, kMalformed };
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // Decodes a chunked body starting at `in[pos]`; kComplete sets `*end` past the last CRLF.
 Parse DecodeChunked(std::string_view in, size_t pos, std::string* body, size_t* end) {
@@ -101,12 +92,12 @@ Parse ParseResponse(std::string_view in, Response* r, size_t* consumed) {
     const std::string_view name = header.substr(0, colon);
     std::string_view value = header.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    if (IEquals(name, "content-length")) {
+    if (EqualsIgnoreCase(name, "content-length")) {
       length = std::atoll(std::string(value).c_str());
-    } else if (IEquals(name, "transfer-encoding")) {
+    } else if (EqualsIgnoreCase(name, "transfer-encoding")) {
       chunked = value.find("chunked") != std::string_view::npos;
-    } else if (IEquals(name, "connection")) {
-      r->close = IEquals(value, "close");
+    } else if (EqualsIgnoreCase(name, "connection")) {
+      r->close = EqualsIgnoreCase(value, "close");
     }
   }
   const size_t body_start = head_end + 4;

@@ -1,5 +1,7 @@
 #include "base/strings.h"
 
+#include <cctype>
+
 namespace pa {
 
 std::vector<std::string> SplitList(std::string_view text, char separator) {
@@ -24,6 +26,17 @@ std::string JoinList(const std::vector<std::string>& items, std::string_view sep
     out += item;
   }
   return out;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace pa

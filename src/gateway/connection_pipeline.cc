@@ -6,6 +6,7 @@
 
 #include "base/logging.h"
 #include "base/random.h"
+#include "base/strings.h"
 #include "gateway/connection.h"
 
 namespace pa::gateway {
@@ -21,17 +22,6 @@ bool ValidRequestId(std::string_view id) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '.' || c == '_' || c == '-';
     if (!ok) return false;
-  }
-  return true;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
   }
   return true;
 }

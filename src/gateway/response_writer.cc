@@ -4,19 +4,10 @@
 #include <chrono>
 #include <ctime>
 
+#include "base/strings.h"
+
 namespace pa::gateway {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
 
 bool ServerOwned(std::string_view name) {
   static constexpr std::string_view kOwned[] = {

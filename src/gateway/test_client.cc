@@ -12,12 +12,10 @@
 #include <cstring>
 #include <fstream>
 
+#include "base/strings.h"
+
 namespace pa::gateway::testing {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 int Remaining(std::chrono::steady_clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -8,23 +8,13 @@
 #include <span>
 #include <variant>
 
+#include "base/strings.h"
 #include "fmt/format.h"
 
 namespace pa::robot {
 namespace {
 
 using synth::JsonPathSegment;
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 void Select(const Json& node, std::span<const JsonPathSegment> path,
             std::vector<const Json*>& out) {

@@ -8,18 +8,10 @@
 #include <limits>
 #include <string>
 
+#include "base/strings.h"
+
 namespace pa::promql {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != b[i]) return false;
-  }
-  return true;
-}
 
 int HexVal(char c) {
   if (c >= '0' && c <= '9') return c - '0';
