@@ -6,6 +6,7 @@
 
 #include "base/random.h"
 #include "base/time_format.h"
+#include "base/url.h"
 #include "synth/definition.h"
 
 namespace pa::robot {
@@ -13,23 +14,6 @@ namespace {
 
 bool IsNameChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-// RFC 3986 percent-encoding of everything but unreserved characters: how a secret looks once a
-// URL or a form body has encoded it.
-std::string PercentEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 std::string NewUuidV4() {
