@@ -1006,6 +1006,40 @@ TEST_F(EmbeddedTsdb, MemoryPerSeriesStaysBounded) {
   EXPECT_GT(Stats().compactions, 0);
 }
 
+// Appends waiting on back-pressure must not hold up the background flush they wait for:
+// a maintenance pass that runs continuously meets waiting appenders in every interleaving.
+TEST_F(EmbeddedTsdb, BackPressureNeverStallsTheFlushItWaitsFor) {
+  auto options = Options();
+  options.max_head_samples = 600;
+  options.max_head_chunks_per_series = 2;
+  options.maintenance_interval = std::chrono::milliseconds(1);
+  options.max_backpressure_wait = std::chrono::seconds(10);
+  Open(options);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 3; ++w) {
+    writers.emplace_back([&, w] {
+      const int64_t start = Now() - 3'000'000;
+      for (int b = 0; b < 300 && failures == 0; ++b) {
+        SeriesSamples s{{{"__name__", "bp"}, {"w", std::to_string(w)}}, {}};
+        for (int i = 0; i < 400; ++i) {
+          s.samples.push_back({start + (b * 400 + i) * 10, static_cast<double>(i)});
+        }
+        auto r = store_->Append({s});
+        if (!r.ok()) {
+          ADD_FAILURE() << r.status().ToString();
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(failures, 0);
+  ASSERT_OK_AND_ASSIGN(auto got, ReadAll());
+  ASSERT_EQ(got.size(), 3u);
+  for (const RawSeries& s : got) EXPECT_EQ(s.samples.size(), 300u * 400u);
+}
+
 TEST_F(EmbeddedTsdb, ConcurrentAppendsQueriesAndCompactions) {
   auto options = Options();
   options.max_head_samples = 3000;  // many head cuts while everything runs

@@ -12,6 +12,7 @@
 
 #include "base/json.h"
 #include "base/logging.h"
+#include "base/units.h"
 #include "storage/embedded_tsdb/blocks/compact.h"
 #include "storage/embedded_tsdb/chunkenc/bits.h"
 #include "storage/embedded_tsdb/db_metrics.h"
@@ -251,17 +252,30 @@ Result<AppendResult> Db::Append(const std::vector<SeriesSamples>& batch) {
   {
     std::unique_lock lock(append_mu_);
     const int64_t budget = options_.max_head_samples;
-    if (head_.num_samples() >= 2 * budget || over_budget_) {
-      // Back-pressure: the head may not grow further until the previous cut is on disk.
-      std::unique_lock flock(frozen_mu_);
-      if (!frozen_cv_.wait_for(flock, std::chrono::seconds(60), [&] { return !frozen_; })) {
-        return UnavailableError(
-            "metrics store: the in-memory head is full and writing it to "
-            "disk has not finished within 60 s" +
-            (last_flush_error_.ok() ? std::string() : " (" + last_flush_error_.message() + ")"));
+    // Back-pressure: the head may not grow further until the previous cut is on disk. The wait
+    // releases the append lock, which the background flush needs on its way (Maintain).
+    const auto deadline = std::chrono::steady_clock::now() + options_.max_backpressure_wait;
+    while (head_.num_samples() >= 2 * budget || over_budget_) {
+      if (!FrozenPending()) {
+        PA_RETURN_IF_ERROR(CutLocked());
+        continue;
       }
-      flock.unlock();
-      PA_RETURN_IF_ERROR(CutLocked());
+      lock.unlock();
+      bool flushed = false;
+      Status flush_error;
+      {
+        std::unique_lock flock(frozen_mu_);
+        flushed = frozen_cv_.wait_until(flock, deadline, [&] { return !frozen_; });
+        flush_error = last_flush_error_;
+      }
+      lock.lock();
+      if (!flushed) {
+        return UnavailableError(
+            "metrics store: the in-memory head is full and writing it to disk has not finished "
+            "within " +
+            FormatDuration(options_.max_backpressure_wait) +
+            (flush_error.ok() ? std::string() : " (" + flush_error.message() + ")"));
+      }
     }
     const int64_t now = clock_->NowMs();
     const int64_t lo = now - options_.retention.count();

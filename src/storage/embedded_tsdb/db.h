@@ -12,7 +12,8 @@
 // The head is cut (see head.h) when it holds max_head_samples, when a series exceeds its chunk
 // budget, or after head_period; the background thread writes the cut to blocks, then deletes the
 // WAL segments before the cut. Appends only wait for that when the head has grown to twice its
-// budget meanwhile (back-pressure instead of unbounded memory).
+// budget meanwhile (back-pressure instead of unbounded memory), and they wait without the append
+// lock, which the flush they wait for needs.
 //
 // Thread-safety: every public method may be called concurrently.
 #pragma once

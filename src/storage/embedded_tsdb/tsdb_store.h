@@ -50,6 +50,9 @@ struct Options {
   std::chrono::milliseconds head_period{2 * 3600 * 1000};
   // How often the background thread checks for flushes, compactions and retention.
   std::chrono::milliseconds maintenance_interval{60 * 1000};
+  // How long an append waits for the previous cut to reach disk once the head holds twice its
+  // budget, before failing with kUnavailable.
+  std::chrono::milliseconds max_backpressure_wait{60 * 1000};
   // Write the head to blocks on close (faster restarts, WAL emptied) instead of replaying the
   // WAL at the next open.
   bool flush_on_close = true;
