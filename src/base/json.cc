@@ -1,7 +1,99 @@
 #include "base/json.h"
 
+#include <simdjson.h>
+
+#include <cassert>
+#include <memory>
+
 namespace pa {
 namespace {
+
+// simdjson's DOM into nlohmann's, with nlohmann's own conventions: a non-negative integer is
+// number_unsigned, a negative one number_integer, a repeated key keeps its last value.
+// Recursion is bounded by simdjson's depth limit (1024).
+template <typename T>
+T Get(simdjson::dom::element e) {
+  T value{};
+  const simdjson::error_code error = e.get(value);
+  assert(error == simdjson::SUCCESS);  // Convert asks only for the element's own type
+  (void)error;
+  return value;
+}
+
+void Convert(simdjson::dom::element e, Json& out) {
+  using Type = simdjson::dom::element_type;
+  // Get copies each value out (value_unsafe() would return a reference into a temporary).
+  switch (e.type()) {
+    case Type::ARRAY: {
+      const auto a = Get<simdjson::dom::array>(e);
+      out = Json::array();
+      auto& array = out.get_ref<Json::array_t&>();
+      array.reserve(a.size());
+      for (simdjson::dom::element child : a) Convert(child, array.emplace_back());
+      return;
+    }
+    case Type::OBJECT: {
+      const auto o = Get<simdjson::dom::object>(e);
+      out = Json::object();
+      auto& object = out.get_ref<Json::object_t&>();
+      for (simdjson::dom::key_value_pair kv : o) Convert(kv.value, object[std::string(kv.key)]);
+      return;
+    }
+    case Type::INT64: {
+      const auto v = Get<int64_t>(e);
+      if (v >= 0) {
+        out = static_cast<uint64_t>(v);
+      } else {
+        out = v;
+      }
+      return;
+    }
+    case Type::UINT64:
+      out = Get<uint64_t>(e);
+      return;
+    case Type::DOUBLE:
+      out = Get<double>(e);
+      return;
+    case Type::STRING:
+      out = std::string(Get<std::string_view>(e));
+      return;
+    case Type::BOOL:
+      out = Get<bool>(e);
+      return;
+    case Type::NULL_VALUE:
+      out = nullptr;
+      return;
+  }
+}
+
+// Documents up to this size are parsed by a parser kept per thread (its buffers grow to the
+// largest document it has seen); larger ones by a parser of their own, freed afterwards.
+constexpr size_t kReusedParserMaxBytes = 1 << 20;
+
+// Parses `text` with simdjson into *out; false when simdjson refuses it (ParseJson then asks
+// nlohmann, for its verdict and its error message).
+bool FastParse(std::string_view text, Json* out) {
+  thread_local simdjson::dom::parser reused;
+  thread_local std::string padded;
+  std::unique_ptr<simdjson::dom::parser> own;
+  simdjson::dom::parser* parser = &reused;
+  std::string own_padded;
+  std::string* buffer = &padded;
+  if (text.size() > kReusedParserMaxBytes) {
+    own = std::make_unique<simdjson::dom::parser>();
+    parser = own.get();
+    buffer = &own_padded;
+  }
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end: a padded copy of the text.
+  buffer->assign(text);
+  buffer->resize(text.size() + simdjson::SIMDJSON_PADDING);
+  simdjson::dom::element root;
+  if (parser->parse(buffer->data(), text.size(), false).get(root) != simdjson::SUCCESS) {
+    return false;
+  }
+  Convert(root, *out);
+  return true;
+}
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not valid.
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
@@ -90,6 +182,11 @@ void AppendJsonString(std::string& out, std::string_view s) {
 }
 
 std::optional<Json> ParseJson(std::string_view text, std::string* error) {
+  // simdjson first (several times faster on the upload path); what it refuses goes to nlohmann,
+  // whose verdict and message stand: simdjson refuses a few documents nlohmann accepts
+  // (integers past 64 bits, nesting past 1024) and accepts none that nlohmann refuses.
+  Json fast;
+  if (FastParse(text, &fast)) return fast;
   // nlohmann reports the position only through its exception; it is caught right here and never
   // crosses this function.
   try {
