@@ -18,8 +18,8 @@
 #include "auth/admin_cli.h"
 #include "base/clock.h"
 #include "base/logging.h"
-#include "base/metrics.h"
 #include "base/strings.h"
+#include "base/telemetry.h"
 #include "core/config.h"
 #include "core/job_scheduler.h"
 #include "core/module_manager.h"
@@ -139,8 +139,8 @@ int Serve(const ConfigFlags& flags, bool list_roles) {
   if (!loaded) return kExitStartup;
   auto log = log::Get("core");
 
-  metrics::Registry registry;
-  metrics::AddProcessCollector(registry);
+  telemetry::Registry registry;
+  telemetry::AddProcessCollector(registry);
   registry
       .AddGauge("primoart_build_info", "PrimoART version and commit (always 1).",
                 {"version", "commit"})

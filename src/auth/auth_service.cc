@@ -39,7 +39,7 @@ Status ValidateRobotId(std::string_view id) {
   return Status::Ok();
 }
 
-AuthService::AuthService(AuthStore& store, Authn* authn, Clock& clock, metrics::Registry* metrics,
+AuthService::AuthService(AuthStore& store, Authn* authn, Clock& clock, telemetry::Registry* metrics,
                          AuthServiceOptions options)
     : store_(store), authn_(authn), clock_(clock), options_(options), throttle_(clock) {
   int slots = options_.login_concurrency;

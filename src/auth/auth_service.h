@@ -23,8 +23,8 @@
 #include "auth/login_throttle.h"
 #include "auth/model.h"
 #include "base/clock.h"
-#include "base/metrics.h"
 #include "base/status.h"
+#include "base/telemetry.h"
 
 namespace pa::auth {
 
@@ -68,7 +68,7 @@ Status ValidateRobotId(std::string_view robot_id);
 class AuthService {
  public:
   // `authn` may be null (the CLI has no cache to clear).
-  AuthService(AuthStore& store, Authn* authn, Clock& clock, metrics::Registry* metrics,
+  AuthService(AuthStore& store, Authn* authn, Clock& clock, telemetry::Registry* metrics,
               AuthServiceOptions options);
   ~AuthService();
 
@@ -104,7 +104,7 @@ class AuthService {
   AuthServiceOptions options_;
   LoginThrottle throttle_;
   std::unique_ptr<std::counting_semaphore<>> hashing_;
-  metrics::Family<metrics::Counter>* logins_ = nullptr;
+  telemetry::Family<telemetry::Counter>* logins_ = nullptr;
 };
 
 }  // namespace pa::auth

@@ -55,7 +55,7 @@ class AuthServiceTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   FakeClock clock_;
-  metrics::Registry registry_;
+  telemetry::Registry registry_;
   std::unique_ptr<storage::RelationalStore> db_;
   std::unique_ptr<AuthStore> store_;
   std::unique_ptr<Authn> authn_;

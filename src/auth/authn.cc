@@ -44,17 +44,17 @@ uint32_t PermissionsOf(const gateway::Principal& p) {
 }
 
 namespace {
-metrics::Family<metrics::Counter>& Checks(metrics::Registry& metrics) {
+telemetry::Family<telemetry::Counter>& Checks(telemetry::Registry& metrics) {
   return metrics.AddCounter("primoart_auth_credential_checks_total",
                             "Credential verifications by source (cache or store) and result.",
                             {"source", "result"});
 }
 }  // namespace
 
-Authn::Authn(AuthStore& store, Clock& clock, metrics::Registry& metrics, AuthnOptions options)
+Authn::Authn(AuthStore& store, Clock& clock, telemetry::Registry& metrics, AuthnOptions options)
     : Authn(store, clock, Checks(metrics), options) {}
 
-Authn::Authn(AuthStore& store, Clock& clock, metrics::Family<metrics::Counter>& checks,
+Authn::Authn(AuthStore& store, Clock& clock, telemetry::Family<telemetry::Counter>& checks,
              AuthnOptions options)
     : store_(store),
       clock_(clock),

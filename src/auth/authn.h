@@ -25,7 +25,7 @@
 
 #include "auth/auth_store.h"
 #include "base/clock.h"
-#include "base/metrics.h"
+#include "base/telemetry.h"
 #include "gateway/authenticator.h"
 
 namespace pa::auth {
@@ -40,7 +40,7 @@ struct AuthnOptions {
 
 class Authn final : public gateway::Authenticator {
  public:
-  Authn(AuthStore& store, Clock& clock, metrics::Registry& metrics, AuthnOptions options);
+  Authn(AuthStore& store, Clock& clock, telemetry::Registry& metrics, AuthnOptions options);
 
   Result<gateway::Principal> Authenticate(const gateway::Request& request) override;
   bool Authorize(const gateway::Principal& principal, const gateway::Access& access,
@@ -53,7 +53,7 @@ class Authn final : public gateway::Authenticator {
   static std::string CredentialOf(const gateway::Request& request);
 
  private:
-  Authn(AuthStore& store, Clock& clock, metrics::Family<metrics::Counter>& checks,
+  Authn(AuthStore& store, Clock& clock, telemetry::Family<telemetry::Counter>& checks,
         AuthnOptions options);
 
   struct Cached {
@@ -72,11 +72,11 @@ class Authn final : public gateway::Authenticator {
   Clock& clock_;
   AuthnOptions options_;
   // primoart_auth_credential_checks_total children, resolved once: this is the hot path.
-  metrics::Counter& cache_ok_;
-  metrics::Counter& store_ok_;
-  metrics::Counter& store_rejected_;
-  metrics::Counter& store_error_;
-  metrics::Counter& malformed_;
+  telemetry::Counter& cache_ok_;
+  telemetry::Counter& store_ok_;
+  telemetry::Counter& store_rejected_;
+  telemetry::Counter& store_error_;
+  telemetry::Counter& malformed_;
   std::shared_mutex mu_;
   std::unordered_map<std::string, Cached> cache_;  // by token hash
 };

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "base/digest.h"
+#include "base/strings.h"
 
 namespace pa {
 namespace {
@@ -20,12 +21,6 @@ bool GlobalInit() {
   // A function-local static runs once even when many threads construct clients at once.
   static const bool ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   return ok;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string_view Trim(std::string_view s) {
@@ -51,7 +46,7 @@ std::string RedactUrl(std::string_view url) {
 
 bool HasHeader(const HttpRequest& request, std::string_view name) {
   return std::any_of(request.headers.begin(), request.headers.end(),
-                     [&](const auto& h) { return Lower(h.first) == Lower(name); });
+                     [&](const auto& h) { return AsciiLower(h.first) == AsciiLower(name); });
 }
 
 // State shared with libcurl's callbacks during one Do().
@@ -75,7 +70,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   }
   const size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
-    t->response->headers.emplace_back(Lower(Trim(line.substr(0, colon))),
+    t->response->headers.emplace_back(AsciiLower(Trim(line.substr(0, colon))),
                                       std::string(Trim(line.substr(colon + 1))));
   }
   return size * n;
@@ -218,7 +213,7 @@ Status SetupBody(CURL* h, const HttpRequest& request, HeaderList& headers) {
 }  // namespace
 
 std::optional<std::string> HttpResponse::Header(std::string_view name) const {
-  const std::string lower = Lower(name);
+  const std::string lower = AsciiLower(name);
   for (const auto& [k, v] : headers) {
     if (k == lower) return v;
   }

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "base/strings.h"
+
 namespace pa {
 namespace {
 
@@ -93,8 +95,7 @@ Result<Url> ParseUrl(std::string_view text) {
     return InvalidArgumentError("bad URL scheme '" + std::string(scheme) + "'");
   }
   url.scheme.assign(scheme);
-  std::transform(url.scheme.begin(), url.scheme.end(), url.scheme.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
+  url.scheme = AsciiLower(url.scheme);
   std::string_view rest = text.substr(colon + 3);
 
   std::string_view query;

@@ -10,7 +10,7 @@ struct JobScheduler::Entry {
   std::thread thread;
 };
 
-JobScheduler::JobScheduler(metrics::Registry& metrics)
+JobScheduler::JobScheduler(telemetry::Registry& metrics)
     : runs_(metrics.AddCounter("primoart_job_runs_total", "Background job runs by result.",
                                {"job", "result"})),
       duration_(metrics.AddHistogram("primoart_job_duration_seconds",

@@ -22,8 +22,8 @@
 #include <thread>
 #include <vector>
 
-#include "base/metrics.h"
 #include "base/status.h"
+#include "base/telemetry.h"
 
 namespace pa::core {
 
@@ -36,7 +36,7 @@ struct Job {
 
 class JobScheduler {
  public:
-  explicit JobScheduler(metrics::Registry& metrics);
+  explicit JobScheduler(telemetry::Registry& metrics);
   ~JobScheduler();
 
   void Add(Job job);
@@ -53,8 +53,8 @@ class JobScheduler {
   Status RunOnce(Entry& e);
   void Loop(Entry& e);
 
-  metrics::Family<metrics::Counter>& runs_;
-  metrics::Family<metrics::Histogram>& duration_;
+  telemetry::Family<telemetry::Counter>& runs_;
+  telemetry::Family<telemetry::Histogram>& duration_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

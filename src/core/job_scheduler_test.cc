@@ -9,7 +9,7 @@ namespace pa::core {
 namespace {
 
 TEST(JobSchedulerTest, RunNowRunsAndCountsFailures) {
-  metrics::Registry registry;
+  telemetry::Registry registry;
   JobScheduler jobs(registry);
   int runs = 0;
   jobs.Add({.name = "a", .interval = std::chrono::hours(1), .run = [&] {
@@ -26,7 +26,7 @@ TEST(JobSchedulerTest, RunNowRunsAndCountsFailures) {
 }
 
 TEST(JobSchedulerTest, StartRunsAfterInitialDelayAndStopInterruptsTheWait) {
-  metrics::Registry registry;
+  telemetry::Registry registry;
   JobScheduler jobs(registry);
   std::promise<void> ran;
   std::atomic<int> runs{0};

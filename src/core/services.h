@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "base/clock.h"
-#include "base/metrics.h"
+#include "base/telemetry.h"
 #include "core/config.h"
 #include "storage/relational_store.h"
 
@@ -38,7 +38,7 @@ struct Services {
   // Set by the process owner (src/app) before init.
   const LoadedConfig* config = nullptr;
   Clock* clock = nullptr;
-  metrics::Registry* metrics = nullptr;
+  telemetry::Registry* metrics = nullptr;
   JobScheduler* jobs = nullptr;
   const ModuleManager* modules = nullptr;
   BuildInfo build;

@@ -30,7 +30,7 @@ int64_t DeadlineOf(uint64_t word) { return static_cast<int64_t>(word >> 8); }
 
 }  // namespace
 
-ServerCore::ServerCore(ServerOptions opts, const Router& r, metrics::Registry& registry,
+ServerCore::ServerCore(ServerOptions opts, const Router& r, telemetry::Registry& registry,
                        Authenticator* a)
     : options(std::move(opts)),
       router(r),

@@ -38,7 +38,7 @@ class Connection;
 
 // What connections share: configuration, collaborators and the registry of open connections.
 struct ServerCore {
-  ServerCore(ServerOptions opts, const Router& r, metrics::Registry& registry, Authenticator* a);
+  ServerCore(ServerOptions opts, const Router& r, telemetry::Registry& registry, Authenticator* a);
 
   // Milliseconds since `epoch`, the clock of connection deadlines.
   int64_t NowMs() const;

@@ -10,14 +10,6 @@ namespace {
 
 // ---- Characters ----------------------------------------------------------------------------
 
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = Lower(c);
-  return out;
-}
-
 bool IsOws(char c) { return c == ' ' || c == '\t'; }
 
 std::string_view TrimOws(std::string_view s) {
@@ -62,7 +54,7 @@ bool IsValidBoundary(std::string_view b) {
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
-  c = Lower(c);
+  c = AsciiLower(c);
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   return -1;
 }
@@ -183,7 +175,7 @@ Result<std::vector<Param>> ParseParams(std::string_view s) {
     }
     ++i;
     skip_ows();
-    Param param{ToLower(name), ""};
+    Param param{AsciiLower(name), ""};
     if (i < s.size() && s[i] == '"') {
       PA_ASSIGN_OR_RETURN(param.value, ParseQuoted(s, &i));
     } else {
@@ -260,7 +252,7 @@ std::optional<std::string> NormalizeMediaType(std::string_view value) {
       !IsToken(media.substr(slash + 1))) {
     return std::nullopt;
   }
-  std::string normalized = ToLower(media);
+  std::string normalized = AsciiLower(media);
   if (semi != std::string_view::npos) normalized += value.substr(semi);
   return normalized;
 }

@@ -56,10 +56,10 @@ void AppendInt(std::string& out, int64_t v) {
 struct RequestStats::Slot {
   std::string route;
   std::string method;
-  std::array<std::atomic<metrics::Counter*>, kStatusSlots> by_status{};
-  std::atomic<metrics::Histogram*> duration{nullptr};
-  std::atomic<metrics::Counter*> body_in{nullptr};
-  std::atomic<metrics::Counter*> body_out{nullptr};
+  std::array<std::atomic<telemetry::Counter*>, kStatusSlots> by_status{};
+  std::atomic<telemetry::Histogram*> duration{nullptr};
+  std::atomic<telemetry::Counter*> body_in{nullptr};
+  std::atomic<telemetry::Counter*> body_out{nullptr};
 };
 
 struct RequestStats::RouteSlots {
@@ -67,7 +67,7 @@ struct RequestStats::RouteSlots {
   std::unique_ptr<Slot> own;                      // the route's own method, made by Prepare()
 };
 
-RequestStats::RequestStats(metrics::Registry& registry)
+RequestStats::RequestStats(telemetry::Registry& registry)
     : requests_(registry.AddCounter("primoart_http_requests_total", "HTTP requests served.",
                                     {"route", "method", "status"})),
       duration_(registry.AddHistogram("primoart_http_request_duration_seconds",
@@ -131,22 +131,22 @@ void RequestStats::Record(Slot& slot, int status, std::chrono::steady_clock::dur
                           int64_t body_bytes_in, int64_t body_bytes_out) {
   const size_t index = status >= 0 && status < 600 ? kStatusIndex.index[status] : 0;
   if (index != 0) {
-    Resolve(slot.by_status[index - 1], [&]() -> metrics::Counter& {
+    Resolve(slot.by_status[index - 1], [&]() -> telemetry::Counter& {
       return requests_.With({slot.route, slot.method, std::to_string(status)});
     }).Inc();
   } else {
     requests_.With({slot.route, slot.method, std::to_string(status)}).Inc();
   }
-  Resolve(slot.duration, [&]() -> metrics::Histogram& {
+  Resolve(slot.duration, [&]() -> telemetry::Histogram& {
     return duration_.With({slot.route, slot.method});
   }).Observe(std::chrono::duration<double>(duration).count());
   if (body_bytes_in > 0) {
-    Resolve(slot.body_in, [&]() -> metrics::Counter& {
+    Resolve(slot.body_in, [&]() -> telemetry::Counter& {
       return body_in_.With({slot.route});
     }).Inc(static_cast<double>(body_bytes_in));
   }
   if (body_bytes_out > 0) {
-    Resolve(slot.body_out, [&]() -> metrics::Counter& {
+    Resolve(slot.body_out, [&]() -> telemetry::Counter& {
       return body_out_.With({slot.route});
     }).Inc(static_cast<double>(body_bytes_out));
   }

@@ -26,7 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "base/metrics.h"
+#include "base/telemetry.h"
 #include "gateway/router.h"
 
 namespace pa::gateway {
@@ -37,7 +37,7 @@ class RequestStats {
   struct Slot;
 
   // Registers the families in `registry` (once per registry).
-  explicit RequestStats(metrics::Registry& registry);
+  explicit RequestStats(telemetry::Registry& registry);
   ~RequestStats();
 
   // Builds the per-route cache for every route of `router`.
@@ -50,19 +50,19 @@ class RequestStats {
   void Record(Slot& slot, int status, std::chrono::steady_clock::duration duration,
               int64_t body_bytes_in, int64_t body_bytes_out);
 
-  metrics::Gauge& in_flight() { return in_flight_; }
-  metrics::Gauge& connections() { return connections_; }
+  telemetry::Gauge& in_flight() { return in_flight_; }
+  telemetry::Gauge& connections() { return connections_; }
 
  private:
   struct RouteSlots;
   std::unique_ptr<Slot> MakeSlot(std::string route, std::string_view method);
 
-  metrics::Family<metrics::Counter>& requests_;
-  metrics::Family<metrics::Histogram>& duration_;
-  metrics::Family<metrics::Counter>& body_in_;
-  metrics::Family<metrics::Counter>& body_out_;
-  metrics::Gauge& in_flight_;
-  metrics::Gauge& connections_;
+  telemetry::Family<telemetry::Counter>& requests_;
+  telemetry::Family<telemetry::Histogram>& duration_;
+  telemetry::Family<telemetry::Counter>& body_in_;
+  telemetry::Family<telemetry::Counter>& body_out_;
+  telemetry::Gauge& in_flight_;
+  telemetry::Gauge& connections_;
   // Built by Prepare() and read-only afterwards; slots for a route's other methods are created on
   // first use under `mu_`.
   std::unordered_map<const Route*, std::unique_ptr<RouteSlots>> routes_;

@@ -71,7 +71,8 @@ std::string EndpointString(const tcp::endpoint& ep) {
 // for I/O, and there are not so many that they only fight over the scheduler.
 class HttpServer::Impl {
  public:
-  Impl(ServerOptions options, const Router& router, metrics::Registry& metrics, Authenticator* auth)
+  Impl(ServerOptions options, const Router& router, telemetry::Registry& metrics,
+       Authenticator* auth)
       : core_(std::move(options), router, metrics, auth) {}
 
   ~Impl() { Shutdown(); }
@@ -228,7 +229,7 @@ void HttpServer::Impl::Shutdown() {
   core_.log->info("stopped listening on {}", bound_);
 }
 
-HttpServer::HttpServer(ServerOptions options, const Router& router, metrics::Registry& metrics,
+HttpServer::HttpServer(ServerOptions options, const Router& router, telemetry::Registry& metrics,
                        Authenticator* auth)
     : impl_(std::make_unique<Impl>(std::move(options), router, metrics, auth)) {}
 

@@ -29,8 +29,8 @@
 #include <string>
 #include <vector>
 
-#include "base/metrics.h"
 #include "base/status.h"
+#include "base/telemetry.h"
 #include "gateway/authenticator.h"
 #include "gateway/router.h"
 
@@ -59,7 +59,7 @@ class HttpServer {
   // `router`, `metrics` and `auth` must outlive the server. `auth` may be null: then only public
   // routes are served and every other route answers 401 (no role verifies credentials).
   // Registers the primoart_http_* families in `metrics` (so one server per registry).
-  HttpServer(ServerOptions options, const Router& router, metrics::Registry& metrics,
+  HttpServer(ServerOptions options, const Router& router, telemetry::Registry& metrics,
              Authenticator* auth);
   ~HttpServer();  // Shutdown() if still running
 

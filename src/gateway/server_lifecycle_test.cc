@@ -109,13 +109,13 @@ TEST_F(LifecycleTest, BindFailureNamesTheAddress) {
   StartServer();
   ServerOptions options;
   options.listen = address_;  // already taken by the first server
-  metrics::Registry other_registry;
+  telemetry::Registry other_registry;
   HttpServer second(options, router_, other_registry, nullptr);
   const Status st = second.Start();
   EXPECT_EQ(st.code(), StatusCode::kUnavailable);
   EXPECT_NE(st.message().find(address_), std::string::npos) << st.message();
 
-  metrics::Registry third_registry;
+  telemetry::Registry third_registry;
   options.listen = "no-port-here";
   HttpServer third(options, router_, third_registry, nullptr);
   EXPECT_EQ(third.Start().code(), StatusCode::kInvalidArgument);

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "base/logging.h"
-#include "base/metrics.h"
+#include "base/telemetry.h"
 #include "gateway/server.h"
 #include "gateway/test_client.h"
 
@@ -55,7 +55,7 @@ class ServerTest : public ::testing::Test {
   }
 
   Router router_;
-  metrics::Registry registry_;
+  telemetry::Registry registry_;
   Authenticator* auth_ = nullptr;
   std::unique_ptr<HttpServer> server_;
   std::string address_;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <variant>
 
+#include "base/strings.h"
 #include "fmt/format.h"
 #include "robot/response_checks.h"
 #include "robot/step_recorder.h"
@@ -92,10 +93,8 @@ bool NeedsBody(const synth::HttpStep& step) {
 }
 
 bool HasHeader(const std::map<std::string, std::string>& headers, std::string_view name) {
-  return std::any_of(headers.begin(), headers.end(), [&](const auto& h) {
-    return std::equal(h.first.begin(), h.first.end(), name.begin(), name.end(),
-                      [](char a, char b) { return std::tolower(a) == std::tolower(b); });
-  });
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const auto& h) { return EqualsIgnoreCase(h.first, name); });
 }
 
 struct SlistFree {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <variant>
 
+#include "base/strings.h"
 #include "robot/dns_client.h"
 #include "robot/http_step.h"
 #include "robot/net_connect.h"
@@ -62,10 +63,8 @@ void Expect(int fd, const std::string& expect, Deadline deadline, StepRecorder& 
 }
 
 std::string Normalize(std::string_view s) {
-  std::string out(s);
+  std::string out = AsciiLower(s);
   while (out.ends_with('.')) out.pop_back();
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   // "2001:DB8:0::1" and "2001:db8::1" are one address.
   unsigned char addr[16];
   char text[INET6_ADDRSTRLEN];

@@ -17,6 +17,8 @@
 #include <cstdlib>
 #include <functional>
 
+#include "base/strings.h"
+
 namespace pa::robot::testing {
 namespace {
 
@@ -96,7 +98,7 @@ bool ReadRequest(Conn& c, SeenRequest* req) {
     const size_t colon = line.find(':');
     if (colon == std::string::npos) continue;
     std::string name = line.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+    name = AsciiLower(name);
     const size_t value = line.find_first_not_of(' ', colon + 1);
     req->headers[name] = value == std::string::npos ? "" : line.substr(value);
   }

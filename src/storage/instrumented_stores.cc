@@ -8,12 +8,12 @@ namespace {
 
 // The two metric families, shared by every instrumented store of one registry.
 struct StoreMetrics {
-  metrics::Family<metrics::Histogram>* duration;
-  metrics::Family<metrics::Counter>* errors;
+  telemetry::Family<telemetry::Histogram>* duration;
+  telemetry::Family<telemetry::Counter>* errors;
 
-  static StoreMetrics& For(metrics::Registry& registry) {
+  static StoreMetrics& For(telemetry::Registry& registry) {
     static std::mutex mu;
-    static std::vector<std::pair<metrics::Registry*, std::unique_ptr<StoreMetrics>>> all;
+    static std::vector<std::pair<telemetry::Registry*, std::unique_ptr<StoreMetrics>>> all;
     std::lock_guard lock(mu);
     for (auto& [r, m] : all) {
       if (r == &registry) return *m;
@@ -187,12 +187,12 @@ class InstrumentedArtifacts final : public ArtifactStore {
 }  // namespace
 
 std::unique_ptr<RelationalStore> InstrumentRelationalStore(std::unique_ptr<RelationalStore> inner,
-                                                           metrics::Registry& registry) {
+                                                           telemetry::Registry& registry) {
   return std::make_unique<InstrumentedRelational>(std::move(inner), StoreMetrics::For(registry));
 }
 
 std::unique_ptr<ArtifactStore> InstrumentArtifactStore(std::unique_ptr<ArtifactStore> inner,
-                                                       metrics::Registry& registry) {
+                                                       telemetry::Registry& registry) {
   return std::make_unique<InstrumentedArtifacts>(std::move(inner), StoreMetrics::For(registry));
 }
 

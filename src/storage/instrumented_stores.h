@@ -7,15 +7,15 @@
 
 #include <memory>
 
-#include "base/metrics.h"
+#include "base/telemetry.h"
 #include "storage/artifact_store.h"
 #include "storage/relational_store.h"
 
 namespace pa::storage {
 
 std::unique_ptr<RelationalStore> InstrumentRelationalStore(std::unique_ptr<RelationalStore> inner,
-                                                           metrics::Registry& registry);
+                                                           telemetry::Registry& registry);
 std::unique_ptr<ArtifactStore> InstrumentArtifactStore(std::unique_ptr<ArtifactStore> inner,
-                                                       metrics::Registry& registry);
+                                                       telemetry::Registry& registry);
 
 }  // namespace pa::storage

@@ -33,8 +33,8 @@
 
 #include "base/clock.h"
 #include "base/logging.h"
-#include "base/metrics.h"
 #include "base/random.h"
+#include "base/telemetry.h"
 #include "storage/embedded_tsdb/tsdb_store.h"
 #include "storage/metric_store.h"
 #include "storage/victoriametrics/vm_store.h"
@@ -1093,7 +1093,7 @@ TEST_F(EmbeddedTsdb, ConcurrentAppendsQueriesAndCompactions) {
 }
 
 TEST_F(EmbeddedTsdb, SelfMetrics) {
-  metrics::Registry registry;
+  telemetry::Registry registry;
   auto options = Options();
   options.metrics = &registry;
   Open(options);

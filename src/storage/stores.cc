@@ -50,7 +50,7 @@ Status ValidateArtifactsUrl(const std::string& text) {
 }
 
 Result<std::unique_ptr<RelationalStore>> OpenRelationalStore(const RelationalOptions& options,
-                                                             metrics::Registry* metrics) {
+                                                             telemetry::Registry* metrics) {
   PA_RETURN_IF_ERROR(ValidateDatabaseUrl(options.url));
   PA_ASSIGN_OR_RETURN(Url url, ParseUrl(options.url));
   std::unique_ptr<RelationalStore> store;
@@ -68,7 +68,7 @@ Result<std::unique_ptr<RelationalStore>> OpenRelationalStore(const RelationalOpt
 }
 
 Result<std::unique_ptr<ArtifactStore>> OpenArtifactStore(const ArtifactOptions& options,
-                                                         metrics::Registry* metrics) {
+                                                         telemetry::Registry* metrics) {
   PA_RETURN_IF_ERROR(ValidateArtifactsUrl(options.url));
   PA_ASSIGN_OR_RETURN(Url url, ParseUrl(options.url));
   std::unique_ptr<ArtifactStore> store;
@@ -101,7 +101,7 @@ Status ValidateMetricsUrl(const std::string& text) {
 }
 
 Result<std::unique_ptr<MetricStore>> OpenMetricStore(const MetricOptions& options,
-                                                     metrics::Registry* metrics) {
+                                                     telemetry::Registry* metrics) {
   PA_RETURN_IF_ERROR(ValidateMetricsUrl(options.url));
   PA_ASSIGN_OR_RETURN(Url url, ParseUrl(options.url));
   if (url.scheme == "embedded") {

@@ -18,8 +18,8 @@
 #include <memory>
 #include <string>
 
-#include "base/metrics.h"
 #include "base/status.h"
+#include "base/telemetry.h"
 #include "storage/artifact_store.h"
 #include "storage/metric_store.h"
 #include "storage/relational_store.h"
@@ -49,13 +49,13 @@ struct MetricOptions {
 };
 
 Result<std::unique_ptr<MetricStore>> OpenMetricStore(const MetricOptions& options,
-                                                     metrics::Registry* metrics);
+                                                     telemetry::Registry* metrics);
 Status ValidateMetricsUrl(const std::string& url);
 
 Result<std::unique_ptr<RelationalStore>> OpenRelationalStore(const RelationalOptions& options,
-                                                             metrics::Registry* metrics);
+                                                             telemetry::Registry* metrics);
 Result<std::unique_ptr<ArtifactStore>> OpenArtifactStore(const ArtifactOptions& options,
-                                                         metrics::Registry* metrics);
+                                                         telemetry::Registry* metrics);
 
 // Checks a URL's form without connecting (for configuration validation); the message says what
 // is wrong and which forms are accepted.

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/strings.h"
 #include "synth/definition.h"
 #include "synth/definition_reader.h"
 
@@ -32,11 +33,7 @@ constexpr size_t kMaxDepth = 64;
 enum class Format { kJson, kYaml, kSniff };
 
 std::optional<Format> FormatOf(std::string_view content_type) {
-  std::string media(content_type.substr(0, content_type.find(';')));
-  for (char& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  const size_t begin = media.find_first_not_of(" \t");
-  const size_t end = media.find_last_not_of(" \t");
-  media = begin == std::string::npos ? "" : media.substr(begin, end - begin + 1);
+  const std::string media = MediaType(content_type);
   if (media.empty()) return Format::kSniff;
   if (media == "application/json") return Format::kJson;
   if (media == "application/yaml" || media == "application/x-yaml" || media == "text/yaml") {

@@ -181,7 +181,7 @@ void MetricExporter::Restore(std::vector<SeriesSamples>& batch) {
 }
 
 MetricExporter::MetricExporter(storage::RelationalStore& db, storage::MetricStore& store,
-                               Clock& clock, metrics::Registry& metrics)
+                               Clock& clock, telemetry::Registry& metrics)
     : db_(db),
       store_(store),
       clock_(clock),

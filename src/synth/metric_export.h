@@ -34,8 +34,8 @@
 #include <vector>
 
 #include "base/clock.h"
-#include "base/metrics.h"
 #include "base/status.h"
+#include "base/telemetry.h"
 #include "storage/metric_store.h"
 #include "storage/relational_store.h"
 #include "synth/run_record.h"
@@ -45,7 +45,7 @@ namespace pa::synth {
 class MetricExporter {
  public:
   MetricExporter(storage::RelationalStore& db, storage::MetricStore& store, Clock& clock,
-                 metrics::Registry& metrics);
+                 telemetry::Registry& metrics);
   ~MetricExporter();
 
   // Loads the cursor and the counters. Call before Start.
@@ -103,9 +103,9 @@ class MetricExporter {
   storage::RelationalStore& db_;
   storage::MetricStore& store_;
   Clock& clock_;
-  metrics::Counter& exported_runs_;
-  metrics::Counter& failures_;
-  metrics::Gauge& lag_;
+  telemetry::Counter& exported_runs_;
+  telemetry::Counter& failures_;
+  telemetry::Gauge& lag_;
 
   mutable std::mutex mu_;  // guards the queue and the state below
   std::condition_variable cv_;

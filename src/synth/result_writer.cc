@@ -106,7 +106,7 @@ struct ResultWriter::Touched {
   std::map<std::string, Last> robot_last;  // robot id -> its newest result in this transaction
 };
 
-ResultWriter::ResultWriter(storage::RelationalStore& db, Clock& clock, metrics::Registry& metrics,
+ResultWriter::ResultWriter(storage::RelationalStore& db, Clock& clock, telemetry::Registry& metrics,
                            Options options)
     : db_(db),
       clock_(clock),

@@ -29,8 +29,8 @@
 #include <vector>
 
 #include "base/clock.h"
-#include "base/metrics.h"
 #include "base/status.h"
+#include "base/telemetry.h"
 #include "storage/relational_store.h"
 #include "synth/result_model.h"
 #include "synth/run_record.h"
@@ -62,7 +62,7 @@ class ResultWriter {
     size_t max_batch_results = 1000;    // results per transaction at most
     size_t max_queued_results = 20000;  // beyond this Submit refuses (kResourceExhausted -> 429)
   };
-  ResultWriter(storage::RelationalStore& db, Clock& clock, metrics::Registry& metrics,
+  ResultWriter(storage::RelationalStore& db, Clock& clock, telemetry::Registry& metrics,
                Options options);
   ~ResultWriter();
 
@@ -110,8 +110,8 @@ class ResultWriter {
   Clock& clock_;
   Options options_;
   std::function<void(std::vector<RunRecord>)> on_commit_;
-  metrics::Histogram& batch_results_;
-  metrics::Counter& commits_failed_;
+  telemetry::Histogram& batch_results_;
+  telemetry::Counter& commits_failed_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -17,8 +17,8 @@
 
 #include "base/clock.h"
 #include "base/json.h"
-#include "base/metrics.h"
 #include "base/random.h"
+#include "base/telemetry.h"
 #include "base/time_format.h"
 #include "gateway/router.h"
 #include "storage/artifact_store.h"
@@ -203,7 +203,7 @@ class ResultsFixture : public ::testing::TestWithParam<std::string> {
 
   std::filesystem::path dir_;
   FakeClock clock_;
-  metrics::Registry registry_;
+  telemetry::Registry registry_;
   std::unique_ptr<storage::RelationalStore> db_;
   std::unique_ptr<storage::ArtifactStore> artifacts_;
   std::unique_ptr<ResultWriter> writer_;

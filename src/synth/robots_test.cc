@@ -10,8 +10,8 @@
 
 #include "base/clock.h"
 #include "base/json.h"
-#include "base/metrics.h"
 #include "base/random.h"
+#include "base/telemetry.h"
 #include "base/time_format.h"
 #include "synth/result_writer.h"
 #include "synth/test_database.h"
@@ -160,7 +160,7 @@ TEST_P(RobotsTest, MissedAfterThreeIntervalsWhileAnOnlineRobotIsAssignedClearedB
   ASSERT_TRUE(MissedSince("t"));
   EXPECT_FALSE(MissedSince("elsewhere"));
   // A result ends the state (the writer clears it in the same transaction).
-  metrics::Registry registry;
+  telemetry::Registry registry;
   ResultWriter writer(*db_, clock_, registry, {});
   writer.Start();
   const int64_t t0 = clock_.NowMs() - 5000;

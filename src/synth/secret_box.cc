@@ -23,53 +23,12 @@ constexpr size_t kNonceBytes = 12;
 constexpr size_t kTagBytes = 16;
 constexpr std::string_view kPrefix = "v1:";
 
-std::string Base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::optional<std::string> Unbase64(std::string_view in) {
-  if (in.size() % 4 != 0) return std::nullopt;
-  std::string out(in.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  size_t pad = 0;
-  if (!in.empty() && in.back() == '=') ++pad;
-  if (in.size() > 1 && in[in.size() - 2] == '=') ++pad;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
-}
-
-std::optional<std::string> Unhex(std::string_view in) {
-  if (in.size() % 2 != 0) return std::nullopt;
-  std::string out;
-  for (size_t i = 0; i < in.size(); i += 2) {
-    int v = 0;
-    for (char c : in.substr(i, 2)) {
-      const int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-                    : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
-                    : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
-                                                                : -1;
-      if (d < 0) return std::nullopt;
-      v = v * 16 + d;
-    }
-    out.push_back(static_cast<char>(v));
-  }
-  return out;
-}
-
 Result<std::string> DecodeKey(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
     text.remove_suffix(1);
   }
-  if (auto k = Unhex(text); k && k->size() == kKeyBytes) return *k;
-  if (auto k = Unbase64(text); k && k->size() == kKeyBytes) return *k;
+  if (auto k = HexDecode(text); k && k->size() == kKeyBytes) return *k;
+  if (auto k = Base64Decode(text); k && k->size() == kKeyBytes) return *k;
   return InvalidArgumentError("the secret key must be 32 bytes: 64 hex characters or base64");
 }
 
@@ -134,14 +93,14 @@ std::string SecretBox::Seal(std::string_view plaintext) const {
                   EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes,
                                       out.data() + kNonceBytes + plaintext.size()) == 1;
   if (!ok) std::abort();  // AES-GCM with a valid key cannot fail; nothing safe to do otherwise
-  return std::string(kPrefix) + Base64(out);
+  return std::string(kPrefix) + Base64Encode(out);
 }
 
 Result<std::string> SecretBox::Unseal(std::string_view sealed) const {
   if (sealed.substr(0, kPrefix.size()) != kPrefix) {
     return DataLossError("sealed secret: unknown format");
   }
-  const auto raw = Unbase64(sealed.substr(kPrefix.size()));
+  const auto raw = Base64Decode(sealed.substr(kPrefix.size()));
   if (!raw || raw->size() < kNonceBytes + kTagBytes) {
     return DataLossError("sealed secret: malformed");
   }

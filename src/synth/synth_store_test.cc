@@ -10,7 +10,7 @@
 
 #include "base/clock.h"
 #include "base/json.h"
-#include "base/metrics.h"
+#include "base/telemetry.h"
 #include "base/time_format.h"
 #include "gateway/router.h"
 #include "storage/stores.h"
@@ -128,8 +128,8 @@ class SynthStoreTest : public ::testing::TestWithParam<std::string> {
 
   std::filesystem::path dir_;
   FakeClock clock_;
-  metrics::Registry registry_;
-  std::list<metrics::Registry> registries_;  // one per exporter: families register once
+  telemetry::Registry registry_;
+  std::list<telemetry::Registry> registries_;  // one per exporter: families register once
   std::unique_ptr<storage::RelationalStore> db_;
   std::unique_ptr<storage::ArtifactStore> artifacts_;
   std::unique_ptr<storage::MetricStore> metrics_;

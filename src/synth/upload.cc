@@ -8,6 +8,7 @@
 #include "base/json.h"
 #include "base/logging.h"
 #include "base/random.h"
+#include "base/strings.h"
 #include "base/time_format.h"
 #include "gateway/api.h"
 #include "gateway/multipart.h"
@@ -20,20 +21,6 @@ using gateway::Request;
 using gateway::Response;
 
 constexpr size_t kMaxResultsPerRequest = 1000;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// "type/subtype" of a Content-Type value, lower-cased, without parameters.
-std::string MediaType(std::string_view content_type) {
-  std::string_view t = content_type.substr(0, content_type.find(';'));
-  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
-  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
-  return Lower(t);
-}
 
 std::string Extension(std::string_view media_type) {
   if (media_type == "image/png") return ".png";

@@ -31,7 +31,7 @@ std::string HostName() {
 class Agent::MetricsServer {
  public:
   static Result<std::unique_ptr<MetricsServer>> Listen(const std::string& address,
-                                                       metrics::Registry& registry) {
+                                                       telemetry::Registry& registry) {
     const size_t colon = address.rfind(':');
     if (colon == std::string::npos) {
       return InvalidArgumentError("--metrics-listen '" + address + "': expected host:port");
@@ -61,7 +61,7 @@ class Agent::MetricsServer {
   }
 
  private:
-  MetricsServer(int fd, metrics::Registry& registry) : fd_(fd), registry_(registry) {
+  MetricsServer(int fd, telemetry::Registry& registry) : fd_(fd), registry_(registry) {
     thread_ = std::thread([this] { Loop(); });
   }
   void Loop() {
@@ -89,12 +89,12 @@ class Agent::MetricsServer {
     }
   }
   const int fd_;
-  metrics::Registry& registry_;
+  telemetry::Registry& registry_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
 
-Agent::Agent(AgentConfig config, BrowserStepFn browser, metrics::Registry& metrics)
+Agent::Agent(AgentConfig config, BrowserStepFn browser, telemetry::Registry& metrics)
     : config_(std::move(config)),
       browser_(std::move(browser)),
       metrics_(metrics),

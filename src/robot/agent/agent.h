@@ -26,8 +26,8 @@
 #include <thread>
 
 #include "base/http_client.h"
-#include "base/metrics.h"
 #include "base/status.h"
+#include "base/telemetry.h"
 #include "robot/agent/outbox.h"
 #include "robot/agent/scheduler.h"
 #include "robot/agent/server_api.h"
@@ -54,13 +54,13 @@ struct AgentConfig {
 class Agent {
  public:
   // `metrics` holds the robot's metrics (the agent adds its own); it must outlive the agent.
-  Agent(AgentConfig config, BrowserStepFn browser, metrics::Registry& metrics);
+  Agent(AgentConfig config, BrowserStepFn browser, telemetry::Registry& metrics);
   ~Agent();
 
   Status Start();
   void Stop();
 
-  metrics::Registry& metrics() { return metrics_; }
+  telemetry::Registry& metrics() { return metrics_; }
   // What the heartbeat reports about the robot itself.
   Json SelfReport() const;
 
@@ -72,7 +72,7 @@ class Agent {
 
   const AgentConfig config_;
   const BrowserStepFn browser_;
-  metrics::Registry& metrics_;
+  telemetry::Registry& metrics_;
   HttpClient http_;
   ServerApi api_;
   std::unique_ptr<Outbox> outbox_;
@@ -80,8 +80,8 @@ class Agent {
   std::unique_ptr<Scheduler> scheduler_;
   std::string robot_id_;  // from the registration
   std::string location_;
-  metrics::Counter& outbox_errors_;
-  metrics::Counter& config_errors_;
+  telemetry::Counter& outbox_errors_;
+  telemetry::Counter& config_errors_;
 
   std::mutex mu_;
   std::condition_variable cv_;

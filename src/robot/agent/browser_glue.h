@@ -3,8 +3,8 @@
 // cannot be found; the robot then runs its other steps and fails browser steps with a message.
 #pragma once
 
-#include "base/metrics.h"
 #include "base/status.h"
+#include "base/telemetry.h"
 #include "robot/agent/transaction_run.h"
 
 namespace pa::robot {
@@ -13,7 +13,7 @@ struct BrowserGlueOptions {
   bool visible = false;  // --browser-visible
   // Where the browser's own counters go (primoart_robot_browser_starts_total,
   // ..._restarts_total, ..._crashes_total); none when null.
-  metrics::Registry* metrics = nullptr;
+  telemetry::Registry* metrics = nullptr;
 };
 
 Result<BrowserStepFn> MakeBrowserStepFn(const BrowserGlueOptions& options);

@@ -39,8 +39,7 @@ struct Settings {
     std::string env_name = "PRIMOART_ROBOT_" + name;
     for (char& c : env_name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     if (const char* v = std::getenv(env_name.c_str()); v && *v) return v;
-    std::string key = name;
-    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string key = pa::AsciiLower(name);
     if (auto it = file.find(key); it != file.end() && !it->is_null()) {
       if (it->is_string()) return it->get<std::string>();
       if (it->is_object()) {  // labels: {k: v}
@@ -208,7 +207,7 @@ int main(int argc, char** argv) {
   if (cfg.server.empty()) return Fail("--server (or PRIMOART_ROBOT_SERVER) is required");
   if (cfg.token.empty()) return Fail("--token (or PRIMOART_ROBOT_TOKEN) is required");
 
-  pa::metrics::Registry metrics;
+  pa::telemetry::Registry metrics;
   auto browser = pa::robot::MakeBrowserStepFn({.metrics = &metrics});
   if (!browser.ok()) {
     pa::log::Get("robot")->warn("no browser: browser steps will fail ({})",

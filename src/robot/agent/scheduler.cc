@@ -20,7 +20,7 @@ std::chrono::milliseconds Scheduler::Phase(const std::string& id, const std::str
 }
 
 Scheduler::Scheduler(Options options, MakeRunner make_runner, OnResult on_result,
-                     metrics::Registry& metrics)
+                     telemetry::Registry& metrics)
     : options_(std::move(options)),
       make_runner_(std::move(make_runner)),
       on_result_(std::move(on_result)),

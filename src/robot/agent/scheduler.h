@@ -28,7 +28,7 @@
 #include <thread>
 #include <vector>
 
-#include "base/metrics.h"
+#include "base/telemetry.h"
 #include "robot/agent/transaction_run.h"
 #include "synth/definition.h"
 
@@ -52,7 +52,7 @@ class Scheduler {
   using OnResult = std::function<void(RunOutput)>;
 
   Scheduler(Options options, MakeRunner make_runner, OnResult on_result,
-            metrics::Registry& metrics);
+            telemetry::Registry& metrics);
   ~Scheduler();
 
   // Replaces the set of transactions: new ones are scheduled, removed ones stop being (a run in
@@ -91,8 +91,8 @@ class Scheduler {
   const Options options_;
   const MakeRunner make_runner_;
   const OnResult on_result_;
-  metrics::Family<metrics::Counter>& runs_;  // {status}
-  metrics::Counter& skipped_;
+  telemetry::Family<telemetry::Counter>& runs_;  // {status}
+  telemetry::Counter& skipped_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;       // the timer

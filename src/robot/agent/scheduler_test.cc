@@ -8,7 +8,7 @@
 #include <set>
 #include <thread>
 
-#include "base/metrics.h"
+#include "base/telemetry.h"
 
 namespace pa::robot {
 namespace {
@@ -51,7 +51,7 @@ class SchedulerTest : public ::testing::Test {
     return cv_.wait_for(lock, timeout, [&] { return results_.size() >= n; });
   }
 
-  metrics::Registry metrics_;
+  telemetry::Registry metrics_;
   std::unique_ptr<Scheduler> scheduler_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -28,7 +28,7 @@ std::string MultipartBody(const OutboxEntry& entry, std::string* boundary) {
   return body;
 }
 
-Uploader::Uploader(Outbox& outbox, ServerApi& api, metrics::Registry& metrics, Options options)
+Uploader::Uploader(Outbox& outbox, ServerApi& api, telemetry::Registry& metrics, Options options)
     : outbox_(outbox),
       api_(api),
       uploads_(metrics.AddCounter("primoart_robot_uploaded_results_total",

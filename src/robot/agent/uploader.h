@@ -19,7 +19,7 @@
 #include <string>
 #include <thread>
 
-#include "base/metrics.h"
+#include "base/telemetry.h"
 #include "robot/agent/outbox.h"
 #include "robot/agent/server_api.h"
 
@@ -33,7 +33,7 @@ class Uploader {
     std::chrono::milliseconds min_backoff{1000};
     std::chrono::milliseconds max_backoff{60000};
   };
-  Uploader(Outbox& outbox, ServerApi& api, metrics::Registry& metrics, Options options);
+  Uploader(Outbox& outbox, ServerApi& api, telemetry::Registry& metrics, Options options);
   ~Uploader();
 
   void Start();
@@ -54,8 +54,8 @@ class Uploader {
 
   Outbox& outbox_;
   ServerApi& api_;
-  metrics::Family<metrics::Counter>& uploads_;  // {outcome}
-  metrics::Counter& upload_errors_;
+  telemetry::Family<telemetry::Counter>& uploads_;  // {outcome}
+  telemetry::Counter& upload_errors_;
 
   std::mutex mu_;
   std::condition_variable cv_;

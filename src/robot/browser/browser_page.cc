@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "base/digest.h"
+
 namespace pa::robot::browser {
 namespace {
 
@@ -22,33 +24,6 @@ bool IsContextGone(const Status& s) {
   return m.find("context was destroyed") != std::string::npos ||
          m.find("Cannot find context") != std::string::npos ||
          m.find("navigated or closed") != std::string::npos;
-}
-
-Result<std::string> DecodeBase64(std::string_view in) {
-  static const std::array<int8_t, 256> kTable = [] {
-    std::array<int8_t, 256> t{};
-    t.fill(-1);
-    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (int i = 0; i < 64; ++i)
-      t[static_cast<unsigned char>(alphabet[i])] = static_cast<int8_t>(i);
-    return t;
-  }();
-  std::string out;
-  out.reserve(in.size() / 4 * 3);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    int8_t v = kTable[static_cast<unsigned char>(c)];
-    if (v < 0) return InternalError("the browser sent invalid base64");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -272,7 +247,9 @@ Status BrowserPage::DispatchKey(const Json& params, SteadyTime deadline) {
 
 Result<std::string> BrowserPage::Screenshot(SteadyTime deadline) {
   PA_ASSIGN_OR_RETURN(Json shot, PageCall("Page.captureScreenshot", {{"format", "png"}}, deadline));
-  return DecodeBase64(StringField(shot, "data"));
+  std::optional<std::string> png = Base64Decode(StringField(shot, "data"));
+  if (!png) return InternalError("the browser sent a screenshot that is not valid base64");
+  return std::move(*png);
 }
 
 void BrowserPage::TerminateScripts() {

@@ -1,12 +1,12 @@
 // The embedded store's self-metrics (primoart_tsdb_*), registered when Options.metrics is set.
 #pragma once
 
-#include "base/metrics.h"
+#include "base/telemetry.h"
 
 namespace pa::storage::embedded_tsdb {
 
 struct DbMetrics {
-  explicit DbMetrics(metrics::Registry& r) {
+  explicit DbMetrics(telemetry::Registry& r) {
     appended = &r.AddCounter("primoart_tsdb_samples_appended_total",
                              "Samples stored by the embedded metric store.")
                     .With(std::vector<std::string>{});
@@ -44,20 +44,20 @@ struct DbMetrics {
                  .With(std::vector<std::string>{});
   }
 
-  metrics::Counter* appended;
-  metrics::Counter* too_old;
-  metrics::Counter* too_new;
-  metrics::Counter* duplicates;
-  metrics::Gauge* head_series;
-  metrics::Gauge* head_samples;
-  metrics::Gauge* head_chunks;
-  metrics::Gauge* blocks;
-  metrics::Gauge* block_bytes;
-  metrics::Counter* flushes;
-  metrics::Counter* merges;
-  metrics::Counter* compaction_failures;
-  metrics::Counter* wal_truncations;
-  metrics::Histogram* fsync;
+  telemetry::Counter* appended;
+  telemetry::Counter* too_old;
+  telemetry::Counter* too_new;
+  telemetry::Counter* duplicates;
+  telemetry::Gauge* head_series;
+  telemetry::Gauge* head_samples;
+  telemetry::Gauge* head_chunks;
+  telemetry::Gauge* blocks;
+  telemetry::Gauge* block_bytes;
+  telemetry::Counter* flushes;
+  telemetry::Counter* merges;
+  telemetry::Counter* compaction_failures;
+  telemetry::Counter* wal_truncations;
+  telemetry::Histogram* fsync;
 };
 
 }  // namespace pa::storage::embedded_tsdb

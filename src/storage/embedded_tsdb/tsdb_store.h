@@ -27,7 +27,7 @@
 #include <string>
 
 #include "base/clock.h"
-#include "base/metrics.h"
+#include "base/telemetry.h"
 #include "storage/metric_store.h"
 
 namespace pa::storage::embedded_tsdb {
@@ -39,7 +39,7 @@ struct Options {
   Clock* clock = nullptr;                                // default: the system clock
   // Optional self-metrics (primoart_tsdb_*). A registry may serve one open store at a time and
   // must outlive it.
-  metrics::Registry* metrics = nullptr;
+  telemetry::Registry* metrics = nullptr;
 
   // Tuning; the defaults suit production.
   // The head is written to blocks when it holds this many samples...

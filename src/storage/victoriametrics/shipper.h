@@ -21,7 +21,7 @@
 
 #include "base/clock.h"
 #include "base/http_client.h"
-#include "base/metrics.h"
+#include "base/telemetry.h"
 #include "storage/victoriametrics/spool/spool.h"
 
 namespace pa::storage::victoriametrics {
@@ -38,14 +38,14 @@ struct ShipperOptions {
 
 // Optional self-metrics; null members are not updated.
 struct ShipperMetrics {
-  metrics::Counter* shipped_samples = nullptr;
-  metrics::Counter* shipped_requests = nullptr;
-  metrics::Counter* send_errors = nullptr;
-  metrics::Counter* rejected_samples = nullptr;
-  metrics::Counter* lost_records = nullptr;  // corrupt spool records skipped
-  metrics::Gauge* spool_bytes = nullptr;
-  metrics::Gauge* spool_records = nullptr;
-  metrics::Gauge* oldest_unsent_seconds = nullptr;
+  telemetry::Counter* shipped_samples = nullptr;
+  telemetry::Counter* shipped_requests = nullptr;
+  telemetry::Counter* send_errors = nullptr;
+  telemetry::Counter* rejected_samples = nullptr;
+  telemetry::Counter* lost_records = nullptr;  // corrupt spool records skipped
+  telemetry::Gauge* spool_bytes = nullptr;
+  telemetry::Gauge* spool_records = nullptr;
+  telemetry::Gauge* oldest_unsent_seconds = nullptr;
 };
 
 class Shipper {

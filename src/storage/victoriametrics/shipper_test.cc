@@ -39,7 +39,7 @@ struct Fixture {
   TempDir dir;
   std::unique_ptr<Spool> spool;
   HttpClient http;
-  metrics::Counter shipped, requests, errors, rejected;
+  telemetry::Counter shipped, requests, errors, rejected;
 
   Fixture() { spool = std::move(*Spool::Open({.dir = dir.path() + "/spool"})); }
 

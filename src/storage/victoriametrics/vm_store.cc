@@ -25,12 +25,12 @@ std::string FormatWall(Clock::WallTime t) {
 }
 
 struct StoreMetrics {
-  metrics::Counter* appended_samples = nullptr;
-  metrics::Counter* spool_full = nullptr;
+  telemetry::Counter* appended_samples = nullptr;
+  telemetry::Counter* spool_full = nullptr;
   ShipperMetrics shipper;
 };
 
-StoreMetrics RegisterMetrics(metrics::Registry* r) {
+StoreMetrics RegisterMetrics(telemetry::Registry* r) {
   StoreMetrics m;
   if (!r) return m;
   m.appended_samples = &r->AddCounter("primoart_vm_appended_samples_total",

@@ -73,7 +73,7 @@
 #include <vector>
 
 #include "base/clock.h"
-#include "base/metrics.h"
+#include "base/telemetry.h"
 #include "storage/metric_store.h"
 
 namespace pa::storage::victoriametrics {
@@ -99,8 +99,8 @@ struct Options {
   int64_t max_request_bytes = int64_t{4} << 20;
   std::chrono::milliseconds retry_min{100};
   std::chrono::milliseconds retry_max{5000};
-  Clock* clock = nullptr;                // default: the system clock
-  metrics::Registry* metrics = nullptr;  // optional self-metrics (at most one store per registry)
+  Clock* clock = nullptr;                  // default: the system clock
+  telemetry::Registry* metrics = nullptr;  // optional self-metrics (at most one store per registry)
 };
 
 // Reads insert_url, select_url, tenant, flush_urls, retention, max_future and query_cache from

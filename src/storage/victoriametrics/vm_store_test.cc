@@ -302,7 +302,7 @@ TEST_F(VmStoreTest, UnreachableVictoriaMetrics) {
 }
 
 TEST_F(VmStoreTest, SelfMetrics) {
-  metrics::Registry registry;
+  telemetry::Registry registry;
   auto store = OpenStore({.metrics = &registry});
   ASSERT_TRUE(store);
   ASSERT_TRUE(store

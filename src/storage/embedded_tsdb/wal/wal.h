@@ -24,8 +24,8 @@
 #include <string>
 #include <string_view>
 
-#include "base/metrics.h"
 #include "base/status.h"
+#include "base/telemetry.h"
 
 namespace pa::storage::embedded_tsdb {
 
@@ -34,7 +34,7 @@ class Wal {
   struct Options {
     std::string dir;
     int64_t segment_bytes = int64_t{128} << 20;
-    metrics::Histogram* fsync_seconds = nullptr;  // optional
+    telemetry::Histogram* fsync_seconds = nullptr;  // optional
   };
   struct ReplayStats {
     int64_t records = 0;

@@ -1,7 +1,8 @@
-// Metrics: PrimoART's own counters, gauges and histograms, exposed in the Prometheus text format
+// Telemetry: PrimoART's own counters, gauges and histograms (namespace pa::telemetry, so that it
+// is never confused with the metrics role, pa::metrics), exposed in the Prometheus text format
 // on GET /metrics.
 //
-//   metrics::Registry registry;
+//   telemetry::Registry registry;
 //   auto& requests = registry.AddCounter("primoart_http_requests_total", "HTTP requests served.",
 //                                        {"route", "method", "status"});
 //   requests.With({"/healthz", "GET", "200"}).Inc();
@@ -26,7 +27,7 @@
 #include <type_traits>
 #include <vector>
 
-namespace pa::metrics {
+namespace pa::telemetry {
 
 class Counter {
  public:
@@ -165,4 +166,4 @@ void AppendLabelValue(std::string& out, std::string_view value);
 // read from /proc at scrape time.
 void AddProcessCollector(Registry& registry);
 
-}  // namespace pa::metrics
+}  // namespace pa::telemetry

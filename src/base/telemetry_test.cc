@@ -1,10 +1,10 @@
-#include "base/metrics.h"
+#include "base/telemetry.h"
 
 #include <gtest/gtest.h>
 
 #include <thread>
 
-namespace pa::metrics {
+namespace pa::telemetry {
 namespace {
 
 TEST(MetricsTest, CounterExposition) {
@@ -61,4 +61,4 @@ TEST(MetricsTest, ProcessCollector) {
 }
 
 }  // namespace
-}  // namespace pa::metrics
+}  // namespace pa::telemetry

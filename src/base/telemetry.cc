@@ -1,11 +1,11 @@
-#include "base/metrics.h"
+#include "base/telemetry.h"
 
 #include <algorithm>
 #include <cassert>
 #include <charconv>
 #include <cmath>
 
-namespace pa::metrics {
+namespace pa::telemetry {
 namespace {
 
 void AtomicAdd(std::atomic<double>& a, double v) {
@@ -255,4 +255,4 @@ std::string Registry::Expose() const {
   return out;
 }
 
-}  // namespace pa::metrics
+}  // namespace pa::telemetry

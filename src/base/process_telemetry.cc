@@ -6,9 +6,9 @@
 #include <sstream>
 #include <string>
 
-#include "base/metrics.h"
+#include "base/telemetry.h"
 
-namespace pa::metrics {
+namespace pa::telemetry {
 namespace {
 
 struct ProcStat {
@@ -119,4 +119,4 @@ void AddProcessCollector(Registry& registry) {
   });
 }
 
-}  // namespace pa::metrics
+}  // namespace pa::telemetry
